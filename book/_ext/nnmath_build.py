@@ -1,0 +1,102 @@
+"""Two build-time duties the book needs and Jupyter Book does not do by itself.
+
+1. Re-execute the chapters when the package changes. jupyter-cache keys a notebook on its
+   own cells only, so after an edit of ``code/nnmath`` a cached chapter would show stale
+   outputs. We hash the package's source; when the hash differs from the last build's, the
+   execution cache is cleared and every document is marked for re-reading.
+2. Serve MathJax from the site itself. The single file ``tex-svg-full.js`` (TeX input, all
+   TeX extensions, SVG output with its fonts built in) is copied from the MathJax 3 package
+   installed from PyPI (``django-static-mathjax``) into ``_static/mathjax/``, so no page asks
+   a CDN for anything and equations render offline.
+
+It also drops duplicate ``<script>`` entries: sphinx-thebe registers its inline
+configuration on every read phase, and a second copy throws "Identifier 'THEBE_JS_URL'
+has already been declared" in the browser console.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = Path(__file__).resolve().parents[2] / "code" / "nnmath"
+MATHJAX_FILES = ("tex-svg-full.js",)
+
+
+def package_hash() -> str:
+    """SHA-256 over the package's Python files (paths and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def invalidate_cache(app: Sphinx, config: object) -> None:
+    build = Path(app.outdir).parent
+    stamp = build / ".nnmath-source.sha256"
+    current = package_hash()
+    app.nnmath_changed = stamp.is_file() and stamp.read_text().strip() != current  # type: ignore[attr-defined]
+    if app.nnmath_changed:  # type: ignore[attr-defined]
+        logger.info("nnmath changed since the last build: clearing the execution cache")
+        shutil.rmtree(build / ".jupyter_cache", ignore_errors=True)
+    build.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current + "\n")
+
+
+def outdated_docs(
+    app: Sphinx,
+    env: BuildEnvironment,
+    added: set[str],
+    changed: set[str],
+    removed: set[str],
+) -> list[str]:
+    return sorted(env.found_docs) if getattr(app, "nnmath_changed", False) else []
+
+
+def mathjax_source() -> Path:
+    import mathjax  # the django-static-mathjax distribution
+
+    return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+
+
+def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    source = mathjax_source()
+    target = Path(app.outdir) / "_static" / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in MATHJAX_FILES:
+        shutil.copy2(source / name, target / name)
+    shutil.copy2(source.parent / "LICENSE", target / "LICENSE")
+
+
+def drop_duplicate_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
+) -> None:
+    unique: dict[tuple[object, ...], object] = {}
+    for script in context.get(
+        "script_files", []
+    ):  # same file (None == "") and attributes
+        attributes = sorted(getattr(script, "attributes", {}).items())
+        key = (getattr(script, "filename", script) or "", *attributes)
+        unique.setdefault(key, script)
+    context["script_files"] = list(unique.values())
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    mathjax_source()  # fail at once, with the import error, if MathJax is not installed
+    app.connect("config-inited", invalidate_cache)
+    app.connect("env-get-outdated", outdated_docs)
+    app.connect("build-finished", copy_mathjax)
+    app.connect(
+        "html-page-context", drop_duplicate_scripts, priority=900
+    )  # after the adders
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,264 @@
+"""The book: it builds with warnings as errors, and the built site works in a real browser.
+
+The site is built once per session (outputs cached in _build, re-executed when a chapter or
+the package changes), served on 127.0.0.1 and opened in headless Chromium: every page loads
+with no console error, no failed request and no request to any other host; its equations are
+typeset; its images have a size; its links to equations and sections resolve; the search page
+finds the book's words. A screenshot of every page goes to _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.book
+
+
+@pytest.fixture(scope="session")
+def build() -> subprocess.CompletedProcess[str]:
+    """Build the book exactly as `make book` does."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run(
+        [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(build: subprocess.CompletedProcess[str]) -> Path:
+    if build.returncode != 0:
+        pytest.fail(
+            f"the book did not build:\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
+        )
+    return HTML
+
+
+def pages(site: Path) -> list[Path]:
+    """Every page of the book (the chapters and the index redirect), not Sphinx's extras."""
+    found = [*sorted(site.glob("book/*.html")), site / "index.html"]
+    assert len(found) >= 3, f"expected the book's pages in {site}, found {found}"
+    return found
+
+
+def test_book_builds_without_warnings(build: subprocess.CompletedProcess[str]) -> None:
+    log = build.stdout + build.stderr
+    warnings = [
+        line
+        for line in log.splitlines()
+        if re.search(r"\b(WARNING|ERROR)\b", line) and "IPKernelApp" not in line
+    ]
+    assert build.returncode == 0, log[-4000:]
+    assert warnings == []
+
+
+def test_site_makes_no_request_to_a_cdn(site: Path) -> None:
+    """Static check: no page loads a script, style or font from another host."""
+    for page in pages(site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        remote = [
+            tag.get("src") or tag.get("href")
+            for tag in soup.find_all(["script", "link"])
+            if urlparse(tag.get("src") or tag.get("href") or "").netloc
+            and (tag.name == "script" or "stylesheet" in (tag.get("rel") or []))
+        ]
+        assert remote == [], f"{page.name} loads {remote}"
+
+
+def test_internal_links_resolve(site: Path) -> None:
+    """Every link to a page of the site, with or without a fragment, finds its target."""
+    ids: dict[Path, set[str]] = {}
+
+    def targets(path: Path) -> set[str]:
+        if path not in ids:
+            soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+            ids[path] = {tag["id"] for tag in soup.find_all(id=True)}
+        return ids[path]
+
+    equation_links = 0
+    for page in pages(site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for a in soup.find_all("a", href=True):
+            href = a["href"]
+            if urlparse(href).scheme or href.startswith(("mailto:", "javascript:")):
+                continue
+            path, _, fragment = href.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            assert target.is_file(), (
+                f"{page.name}: link {href} points to a missing page"
+            )
+            if fragment and target.suffix == ".html":
+                assert fragment in targets(target), f"{page.name}: {href} has no target"
+                equation_links += fragment.startswith("equation-")
+    assert equation_links > 0, "expected links to equations ({eq} references)"
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+def find_chromium() -> str | None:
+    """A Chromium binary: $CHROMIUM, Debian's, or None for Playwright's own browser."""
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = find_chromium()
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        except Exception as err:  # no browser at all on this machine
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(
+                f"no Chromium to run the browser checks ({err}); "
+                "install Debian's `chromium` or set CHROMIUM=/path/to/chromium"
+            )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def open_page(browser: object, url: str) -> tuple[object, list[str]]:
+    """Open ``url``; return the page and every problem seen while it loaded."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    problems: list[str] = []
+    local = urlparse(url).netloc
+
+    def route(r: object) -> None:
+        request_url = r.request.url  # type: ignore[attr-defined]
+        parsed = urlparse(request_url)
+        if parsed.scheme in ("http", "https") and parsed.netloc != local:
+            problems.append(f"request to another host: {request_url}")
+            r.abort()  # type: ignore[attr-defined]
+        else:
+            r.continue_()  # type: ignore[attr-defined]
+
+    page.route("**/*", route)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on(
+        "requestfailed",
+        lambda r: (
+            problems.append(f"failed: {r.url} {r.failure}")
+            if urlparse(r.url).netloc == local
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
+        ),
+    )
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def test_every_page_in_chromium(site: Path, server: str, browser: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    failures: dict[str, list[str]] = {}
+    for path in pages(site):
+        rel = path.relative_to(site).as_posix()
+        page, problems = open_page(browser, urljoin(server, rel))
+        if page.locator(".math").count():
+            page.wait_for_function(
+                "window.MathJax && MathJax.startup && MathJax.startup.promise"
+            )
+            page.evaluate("MathJax.startup.promise")
+            untyped = page.evaluate(
+                "Array.from(document.querySelectorAll('.math'))"
+                ".filter(e => !e.querySelector('mjx-container')).length"
+            )
+            if untyped:
+                problems.append(f"{untyped} equations not typeset by MathJax")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src)"
+        )
+        problems += [f"image with no size: {src}" for src in broken]
+        page.screenshot(
+            path=str(SHOTS / (rel.replace("/", "_") + ".png")), full_page=True
+        )
+        page.close()
+        if problems:
+            failures[rel] = problems
+    assert failures == {}
+
+
+@pytest.mark.parametrize("term", ["MNIST", "softmax"])
+def test_search_finds_the_books_words(
+    site: Path, server: str, browser: object, term: str
+) -> None:
+    sources = " ".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "book").glob("*.md")
+    )
+    if term.lower() not in sources.lower():
+        pytest.skip(f"'{term}' is not in the book yet")
+    page, problems = open_page(browser, urljoin(server, f"search.html?q={term}"))
+    page.wait_for_function(
+        "document.querySelectorAll('#search-results ul.search li').length > 0",
+        timeout=15000,
+    )
+    hits = page.locator("#search-results ul.search li").count()
+    page.screenshot(path=str(SHOTS / f"search_{term}.png"))
+    page.close()
+    assert hits > 0 and problems == []
