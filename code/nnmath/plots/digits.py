@@ -1,14 +1,9 @@
-"""Every figure's plotting code, so that chapters show mathematics rather than matplotlib.
-
-Each function takes arrays, draws one figure and returns it. Figures have an opaque white
-background so they stay readable when the site is shown in dark mode.
-"""
+"""Figures of the data itself: digit grids, label counts, mean images, pixel values."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
@@ -18,25 +13,7 @@ __all__ = [
     "label_counts",
     "mean_digits",
     "pixel_histogram",
-    "use_book_style",
 ]
-
-BOOK_STYLE = {
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
-    "axes.facecolor": "white",
-    "figure.dpi": 100,
-    "savefig.dpi": 110,
-    "font.size": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "image.cmap": "gray_r",
-}
-
-
-def use_book_style() -> None:
-    """Apply the book's matplotlib settings (white background, ink-on-paper digits)."""
-    mpl.rcParams.update(BOOK_STYLE)
 
 
 def digit_grid(

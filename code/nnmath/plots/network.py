@@ -1,0 +1,400 @@
+"""Diagrams of the network and its training cycle; activation functions (chapters 2-3).
+
+The diagrams are drawn with matplotlib patches and annotations at build time, so they can
+never disagree with the sizes the code uses. Every function returns its ``Figure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+__all__ = [
+    "activation_curves",
+    "activation_map",
+    "gradient_norms",
+    "network_diagram",
+    "output_probabilities",
+    "softmax_steps",
+    "training_cycle",
+]
+
+_INPUT, _HIDDEN, _OUTPUT = "#9ecae1", "#fdae6b", "#a1d99b"
+_EDGE = "#444444"
+
+
+def _nodes(
+    ax: plt.Axes, x: float, ys: np.ndarray, color: str, names: Sequence[str]
+) -> None:
+    """Draw a column of neurons at ``x``: round markers (whatever the axes' aspect), labelled."""
+    ax.scatter(
+        np.full(len(ys), x),
+        ys,
+        s=440,
+        c=color,
+        edgecolors=_EDGE,
+        linewidths=0.8,
+        zorder=3,
+    )
+    for y, name in zip(ys, names, strict=True):
+        ax.text(x, y, name, ha="center", va="center", fontsize=8.5, zorder=4)
+
+
+def network_diagram(
+    sizes: tuple[int, int, int] = (784, 10, 10),
+    *,
+    image: np.ndarray | None = None,
+    shown_inputs: int = 6,
+) -> Figure:
+    """The two-layer network ``sizes = (n_inputs, n_hidden, n_classes)`` as nodes and edges.
+
+    Only ``shown_inputs`` of the input nodes are drawn (the first and the last few, with a
+    vertical ellipsis between them); every hidden and output node is drawn. ``image``, an
+    optional ``(28, 28)`` digit, is shown at the left as the picture that is flattened into
+    the input column.
+    """
+    n_x, n_h, n_y = sizes
+    fig, ax = plt.subplots(figsize=(7.6, 5.0))
+    left = -2.3 if image is not None else -0.8
+    ax.set_xlim(left, 8.3)
+    ax.set_ylim(-1.3, 10.9)
+    ax.axis("off")
+
+    def column(n: int) -> np.ndarray:
+        return np.linspace(9.0, 0.6, n) if n > 1 else np.array([4.8])
+
+    xs = (0.0, 3.0, 6.0)
+    # Input column: the first and last few pixels, with an ellipsis in the middle.
+    first = shown_inputs - shown_inputs // 2
+    last = shown_inputs // 2
+    slots = column(shown_inputs + 1)
+    input_y = np.concatenate([slots[:first], slots[first + 1 :]])
+    input_names = [f"$x_{{{k}}}$" for k in range(1, first + 1)] + [
+        f"$x_{{{k}}}$" for k in range(n_x - last + 1, n_x + 1)
+    ]
+    hidden_y, output_y = column(n_h), column(n_y)
+
+    for y0 in input_y:
+        for y1 in hidden_y:
+            ax.plot([xs[0], xs[1]], [y0, y1], color="#a8a8a8", lw=0.4, zorder=1)
+    for y1 in hidden_y:
+        for y2 in output_y:
+            ax.plot([xs[1], xs[2]], [y1, y2], color="#a8a8a8", lw=0.4, zorder=1)
+
+    _nodes(ax, xs[0], input_y, _INPUT, input_names)
+    ax.text(xs[0], slots[first], "$\\vdots$", ha="center", va="center", fontsize=16)
+    _nodes(ax, xs[1], hidden_y, _HIDDEN, [str(j) for j in range(1, n_h + 1)])
+    _nodes(ax, xs[2], output_y, _OUTPUT, [str(k) for k in range(n_y)])
+    for k, y in enumerate(output_y):
+        ax.text(xs[2] + 0.4, y, f"P(digit {k})", ha="left", va="center", fontsize=9.5)
+
+    heads = (
+        f"input layer\n$A^{{[0]}} = X$: {n_x} pixels",
+        f"hidden layer (ReLU)\n$A^{{[1]}}$: {n_h} units",
+        f"output layer (softmax)\n$A^{{[2]}}$: {n_y} units",
+    )
+    for x, head in zip(xs, heads, strict=True):
+        ax.text(x, 10.25, head, ha="center", va="center", fontsize=10)
+    weights = (
+        f"$W^{{[1]}}: {n_h} \\times {n_x}$,  $b^{{[1]}}: {n_h} \\times 1$",
+        f"$W^{{[2]}}: {n_y} \\times {n_h}$,  $b^{{[2]}}: {n_y} \\times 1$",
+    )
+    for x0, x1, text in zip(xs[:-1], xs[1:], weights, strict=True):
+        ax.text(
+            (x0 + x1) / 2,
+            -0.6,
+            text,
+            ha="center",
+            va="center",
+            fontsize=9.5,
+            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#bbbbbb"},
+        )
+
+    if image is not None:
+        img_ax = ax.inset_axes((-2.3, 3.6, 1.35, 2.4), transform=ax.transData)
+        img_ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
+        img_ax.set_xticks([])
+        img_ax.set_yticks([])
+        for spine in img_ax.spines.values():
+            spine.set_visible(True)
+            spine.set_color("#999999")
+        ax.text(-1.625, 3.3, "$28 \\times 28$ image", ha="center", va="top", fontsize=9)
+        ax.add_patch(
+            FancyArrowPatch(
+                (-0.7, 4.8),
+                (-0.3, 4.8),
+                arrowstyle="-|>",
+                mutation_scale=11,
+                color=_EDGE,
+            )
+        )
+        ax.text(-0.5, 5.15, "flatten", ha="center", va="bottom", fontsize=9)
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def training_cycle() -> Figure:
+    """The cycle of Part I as four boxes joined by arrows, one box per step.
+
+    Forward propagation, loss, backward propagation and parameter update, each with what it
+    computes and the chapter that derives it; the last arrow leads back to the first box.
+    """
+    fig, ax = plt.subplots(figsize=(7.6, 4.0))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 4.8)
+    ax.axis("off")
+    w, h = 3.9, 1.45
+    boxes = [
+        (
+            (0.3, 3.05),
+            "1. Forward propagation",
+            "$X \\to Z^{[1]}, A^{[1]}, Z^{[2]}, A^{[2]}$",
+            "Chapters 2 and 3",
+            _INPUT,
+        ),
+        (
+            (5.8, 3.05),
+            "2. Loss",
+            "$\\mathcal{L}(A^{[2]}, Y)$: how wrong, one number",
+            "Chapter 4",
+            "#fcbba1",
+        ),
+        (
+            (5.8, 0.3),
+            "3. Backward propagation",
+            "$dZ^{[2]}, dW^{[2]}, db^{[2]}, dZ^{[1]}, dW^{[1]}, db^{[1]}$",
+            "Chapter 5",
+            _HIDDEN,
+        ),
+        (
+            (0.3, 0.3),
+            "4. Parameter update",
+            "$W \\leftarrow W - \\alpha\\, dW$,  $b \\leftarrow b - \\alpha\\, db$",
+            "Chapter 6",
+            _OUTPUT,
+        ),
+    ]
+    centres = []
+    for (x, y), title, formula, chapter, color in boxes:
+        ax.add_patch(
+            FancyBboxPatch(
+                (x, y),
+                w,
+                h,
+                boxstyle="round,pad=0.08,rounding_size=0.2",
+                fc=color,
+                ec=_EDGE,
+                lw=0.9,
+            )
+        )
+        cx = x + w / 2
+        ax.text(
+            cx,
+            y + h - 0.3,
+            title,
+            ha="center",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+        )
+        ax.text(cx, y + h / 2 - 0.05, formula, ha="center", va="center", fontsize=10)
+        ax.text(
+            cx,
+            y + 0.27,
+            chapter,
+            ha="center",
+            va="center",
+            fontsize=9.5,
+            style="italic",
+            color="#333333",
+        )
+        centres.append((x, y))
+
+    def arrow(start: tuple[float, float], end: tuple[float, float]) -> None:
+        ax.add_patch(
+            FancyArrowPatch(
+                start, end, arrowstyle="-|>", mutation_scale=16, lw=1.6, color=_EDGE
+            )
+        )
+
+    arrow((0.3 + w + 0.12, 3.05 + h / 2), (5.8 - 0.12, 3.05 + h / 2))  # forward -> loss
+    arrow((5.8 + w / 2, 3.05 - 0.12), (5.8 + w / 2, 0.3 + h + 0.12))  # loss -> backward
+    arrow(
+        (5.8 - 0.12, 0.3 + h / 2), (0.3 + w + 0.12, 0.3 + h / 2)
+    )  # backward -> update
+    arrow(
+        (0.3 + w / 2, 0.3 + h + 0.12), (0.3 + w / 2, 3.05 - 0.12)
+    )  # update -> forward
+    ax.text(
+        5.0,
+        2.4,
+        "repeat",
+        ha="center",
+        va="center",
+        fontsize=10,
+        style="italic",
+        color="#333333",
+    )
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def softmax_steps(z: np.ndarray) -> Figure:
+    """One column of logits ``z`` ``(n,)`` in three bar charts: z, e^z and e^z / sum(e^z)."""
+    z = np.asarray(z, dtype=np.float64).ravel()
+    e = np.exp(z - z.max()) * np.exp(z.max())
+    a = e / e.sum()
+    k = np.arange(z.size)
+    fig, axes = plt.subplots(1, 3, figsize=(7.6, 2.9))
+    panels = (
+        (z, "logits $z_k$", "#6baed6"),
+        (e, "exponentials $e^{z_k}$", "#fd8d3c"),
+        (a, "probabilities $a_k$ (sum 1)", "#74c476"),
+    )
+    for ax, (values, title, color) in zip(axes, panels, strict=True):
+        ax.bar(k, values, color=color, edgecolor=_EDGE, lw=0.5)
+        ax.axhline(0, color=_EDGE, lw=0.6)
+        ax.set_xticks(k)
+        ax.set_xlabel("class $k$")
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout(w_pad=1.5)
+    return fig
+
+
+def output_probabilities(
+    images: np.ndarray, probabilities: np.ndarray, labels: Sequence[int]
+) -> Figure:
+    """A few digits above the network's output probabilities for each of them.
+
+    ``images`` is ``(k, 28, 28)`` (or columns ``(784, k)``), ``probabilities`` ``(10, k)``,
+    one softmax column per image, ``labels`` the ``k`` true digits. The predicted class
+    (the largest bar) is dark; the true label is marked on the axis.
+    """
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images.T.reshape(-1, 28, 28)
+    probabilities = np.asarray(probabilities)
+    n_classes, k = probabilities.shape
+    fig, axes = plt.subplots(
+        2, k, figsize=(1.9 * k, 3.7), gridspec_kw={"height_ratios": [1, 1.25]}
+    )
+    top = float(probabilities.max()) * 1.1
+    for i in range(k):
+        img_ax, bar_ax = axes[0, i], axes[1, i]
+        img_ax.imshow(images[i], cmap="gray_r")
+        img_ax.axis("off")
+        img_ax.set_title(f"label {labels[i]}", fontsize=10, pad=2)
+        colors = ["#bdbdbd"] * n_classes
+        colors[int(np.argmax(probabilities[:, i]))] = "#3182bd"
+        bar_ax.bar(np.arange(n_classes), probabilities[:, i], color=colors)
+        bar_ax.set_ylim(0, top)
+        bar_ax.set_xticks(np.arange(n_classes))
+        bar_ax.tick_params(axis="x", labelsize=8, length=2)
+        bar_ax.tick_params(axis="y", labelsize=8)
+        bar_ax.get_xticklabels()[int(labels[i])].set_fontweight("bold")
+        bar_ax.set_xlabel(
+            f"predicted {int(np.argmax(probabilities[:, i]))}", fontsize=9.5
+        )
+        if i == 0:
+            bar_ax.set_ylabel("probability", fontsize=9.5)
+    fig.tight_layout(pad=0.4, w_pad=0.8)
+    return fig
+
+
+def activation_curves(
+    z: np.ndarray, curves: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> Figure:
+    """One panel per activation: the function (solid) and its derivative (dashed) against z.
+
+    ``z`` is ``(n,)``, increasing; ``curves`` maps a name to ``(g(z), g'(z))``, two ``(n,)``
+    arrays. Where the derivative jumps between neighbouring grid points (ReLU's kink) its line
+    is broken, and the left point of the jump gets a filled dot (the value the code returns
+    there; pass a grid that contains the kink) and an open dot at the limit from the right.
+    """
+    z = np.asarray(z)
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(2.6 * len(curves), 3.0), sharey=True
+    )
+    axes = np.atleast_1d(axes)
+    for ax, (name, (g, dg)) in zip(axes, curves.items(), strict=True):
+        ax.axhline(0, color="#999999", lw=0.6)
+        ax.axvline(0, color="#999999", lw=0.6)
+        ax.plot(z, g, color="#3182bd", lw=2, label=f"{name}$(z)$")
+        dg = np.asarray(dg, dtype=np.float64)
+        jumps = np.flatnonzero(np.abs(np.diff(dg)) > 0.5)
+        if jumps.size:  # a kink: break the derivative's line instead of drawing a riser
+            z_kink, value, limit = z[jumps], dg[jumps], dg[jumps + 1]
+            dg = np.insert(dg, jumps + 1, np.nan)
+            z_line = np.insert(z.astype(np.float64), jumps + 1, np.nan)
+        else:
+            z_line = z
+        ax.plot(z_line, dg, color="#e6550d", lw=1.8, ls="--", label=f"{name}$'(z)$")
+        if jumps.size:
+            ax.plot(z_kink, limit, "o", mfc="white", mec="#e6550d", ms=5, zorder=4)
+            ax.plot(z_kink, value, "o", color="#e6550d", ms=5, zorder=4)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("$z$")
+        ax.set_xlim(z.min(), z.max())
+        ax.set_ylim(-1.15, 2.15)
+        ax.legend(frameon=False, loc="upper left", fontsize=9)
+        ax.grid(alpha=0.25)
+    fig.tight_layout(w_pad=1.2)
+    return fig
+
+
+def activation_map(A: np.ndarray, *, title: str = "") -> Figure:
+    """Hidden activations ``A`` ``(n_units, k)`` as an image: one column per example.
+
+    Exact zeros are drawn white, so the sparsity of a ReLU layer is visible at a glance.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, k = A.shape
+    fig, ax = plt.subplots(figsize=(min(7.6, 1.6 + 0.15 * k), 2.0 + 0.13 * n))
+    shown = np.ma.masked_where(A == 0, A)
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("white")
+    im = ax.imshow(shown, aspect="auto", cmap=cmap, interpolation="nearest")
+    ax.set_yticks(np.arange(n), [str(j) for j in range(1, n + 1)])
+    ax.set_xlabel("example (column of $A^{[1]}$)")
+    ax.set_ylabel("hidden unit")
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color("#999999")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, label="activation (white: exactly 0)", pad=0.015)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_norms(norms: Mapping[str, np.ndarray]) -> Figure:
+    """Size of the backward signal at each layer of a deep stack, one curve per activation.
+
+    ``norms`` maps a name to a ``(depth,)`` array: the root-mean-square gradient with
+    respect to each layer's pre-activation, layer 1 first. Logarithmic vertical axis.
+    """
+    fig, ax = plt.subplots(figsize=(6.8, 3.4))
+    markers = ("o", "s", "^", "D")
+    for (name, values), marker in zip(norms.items(), markers, strict=False):
+        values = np.asarray(values)
+        ax.plot(
+            np.arange(1, values.size + 1),
+            values,
+            marker=marker,
+            ms=4,
+            lw=1.6,
+            label=name,
+        )
+        depth = values.size
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(1, depth + 1))
+    ax.set_xlabel("layer $l$ (the loss is after the last layer)")
+    ax.set_ylabel("size of the gradient $dZ^{[l]}$")
+    ax.grid(alpha=0.25, which="major")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
