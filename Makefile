@@ -41,8 +41,12 @@ serve:
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 2; }
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
+# Speed, side by side with PyTorch's CPU build (an optional dependency, installed here),
+# into benchmarks/results/speed.json, which chapter 16 reads. About 10 minutes.
 bench: data
-	$(BIN)/python benchmarks/bench_twolayer.py
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python benchmarks/bench_twolayer.py --reference
+	$(BIN)/python benchmarks/bench_speed.py --out benchmarks/results/speed.json
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.12)
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed")
     parser.add_argument("--scheme", choices=["uniform", "he", "both"], default="uniform")
-    parser.add_argument("--block-size", type=int, default=2048)
+    parser.add_argument("--block-size", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=1,
                         help="time each run this many times and report the fastest "
                              "(the least disturbed by other processes)")

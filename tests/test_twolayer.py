@@ -174,6 +174,25 @@ def test_blocked_gradient_equals_backward_prop(mnist, dtype, rtol):
         np.testing.assert_allclose(got, want, rtol=0, atol=rtol * scale, err_msg=name)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_blocked_gradient_with_any_number_of_threads(mnist, workers):
+    X_all, y_all, _, _ = mnist
+    X, Y = X_all[:, :2500].astype(np.float64), y_all[:2500]
+    params = init_params(seed=6, dtype=np.float64)
+    expected = backward_prop(*forward_prop(*params, X), params[0], params[2], X, Y)
+    got = full_batch_gradient(*params, X, Y, block_size=300, workers=workers)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-14)
+
+
+def test_blocked_gradient_rejects_bad_settings(mnist):
+    X_all, y_all, _, _ = mnist
+    params = init_params(seed=0)
+    for bad in ({"workers": 0}, {"block_size": 0}, {"workers": 1.5}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            full_batch_gradient(*params, X_all[:, :10], y_all[:10], **bad)
+
+
 def test_split_blocks_keeps_every_nonzero_pixel(mnist):
     X_all, y_all, _, _ = mnist
     X, Y = X_all[:, :1500], y_all[:1500]
@@ -183,6 +202,8 @@ def test_split_blocks_keeps_every_nonzero_pixel(mnist):
     for block in blocks:
         assert block.X.flags.f_contiguous and block.X.dtype == np.float32
         assert len(block.pixels) % 16 == 0 and len(block.pixels) < 784
+        np.testing.assert_array_equal(block.Y_onehot.argmax(axis=0), block.Y)
+        assert block.Y_onehot.sum() == block.Y.size
     # the total of each pixel over all images survives the split
     totals = np.zeros(784)
     for block in blocks:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import matplotlib as mpl
 
+from nnmath.plots.augmentation import *  # noqa: F403
+from nnmath.plots.deep import *  # noqa: F403
 from nnmath.plots.digits import digit_grid, label_counts, mean_digits, pixel_histogram
+from nnmath.plots.evaluation import *  # noqa: F403
 from nnmath.plots.graphs import *  # noqa: F403
 from nnmath.plots.network import *  # noqa: F403
+from nnmath.plots.regularisation import *  # noqa: F403
 from nnmath.plots.training import *  # noqa: F403
 
 __all__ = [

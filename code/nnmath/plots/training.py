@@ -14,8 +14,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnmath.plots.digits import digit_grid
-
 __all__ = [
     "confidence_histogram",
     "learning_curves",
@@ -56,7 +54,7 @@ def quadratic_steps(curvature: float, trajectories: Mapping[str, np.ndarray]) ->
     run) are clipped to its edge and drawn open.
     """
     n = len(trajectories)
-    fig, axes = plt.subplots(1, n, figsize=(2.45 * n, 2.9), sharey=True)
+    fig, axes = plt.subplots(1, n, figsize=(1.95 * n, 2.6), sharey=True)
     axes = np.atleast_1d(axes)
     first = next(iter(trajectories.values()))
     reach = 1.35 * float(np.abs(first[0]))
@@ -93,9 +91,9 @@ def quadratic_steps(curvature: float, trajectories: Mapping[str, np.ndarray]) ->
             xytext=(0, 6),
             textcoords="offset points",
             ha="center",
-            fontsize=8.5,
+            fontsize=9.5,
         )
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=11)
         ax.set_xlabel(r"$\theta$")
         ax.set_xlim(-reach * 1.05, reach * 1.05)
         ax.set_ylim(-0.04 * top, top * 1.12)
@@ -116,7 +114,7 @@ def learning_curves(
     percent, same line styles. One colour per run; with a single run, the legend names
     the two sets only.
     """
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(7.6, 3.2))
     several = len(histories) > 1
     for (name, history), colour in zip(histories.items(), _RUN_COLOURS, strict=False):
         for field, style, which in (
@@ -144,7 +142,7 @@ def learning_curves(
     ax_acc.set_ylim(0, 100)
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.25)
-    ax_acc.legend(frameon=False, loc="lower right", fontsize=9)
+    ax_acc.legend(frameon=False, loc="lower right", fontsize=9.5)
     fig.tight_layout(w_pad=2.0)
     return fig
 
@@ -158,7 +156,7 @@ def lr_sweep(histories: Mapping[float, Sequence[Any]]) -> Figure:
     accuracy after the last iteration, in percent, with the value written on the bar.
     """
     fig, (ax_loss, ax_acc) = plt.subplots(
-        1, 2, figsize=(8.6, 3.5), gridspec_kw={"width_ratios": [1.45, 1]}
+        1, 2, figsize=(7.8, 3.6), gridspec_kw={"width_ratios": [1.45, 1]}
     )
     colours = [_SWEEP_COLOURS[i % len(_SWEEP_COLOURS)] for i in range(len(histories))]
     finals = []
@@ -173,7 +171,7 @@ def lr_sweep(histories: Mapping[float, Sequence[Any]]) -> Figure:
     ax_loss.grid(alpha=0.25, which="both")
     ax_loss.legend(
         frameon=False,
-        fontsize=8.5,
+        fontsize=9.5,
         ncols=4,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
@@ -188,7 +186,7 @@ def lr_sweep(histories: Mapping[float, Sequence[Any]]) -> Figure:
             xytext=(0, 2),
             textcoords="offset points",
             ha="center",
-            fontsize=8.5,
+            fontsize=9.5,
         )
     ax_acc.set_xticks(positions, [f"{alpha:g}" for alpha in histories])
     ax_acc.set_xlabel(r"learning rate $\alpha$")
@@ -219,8 +217,8 @@ def prediction_bars(
     fig, axes = plt.subplots(
         rows,
         2 * columns,
-        figsize=(2.95 * columns, 1.95 * rows),
-        gridspec_kw={"width_ratios": [1, 1.35] * columns},
+        figsize=(2.55 * columns, 1.95 * rows),
+        gridspec_kw={"width_ratios": [1, 1.25] * columns},
         squeeze=False,
     )
     digits = np.arange(n_classes)
@@ -241,16 +239,16 @@ def prediction_bars(
             colours[predicted] = _WRONG
         img_ax.imshow(images[i], cmap="gray_r")
         verdict = "right" if predicted == label else "wrong"
-        img_ax.set_title(f"label {label}: {verdict}", fontsize=9, pad=3)
+        img_ax.set_title(f"label {label}: {verdict}", fontsize=10, pad=3)
         bar_ax.barh(digits, p, color=colours, height=0.75)
         bar_ax.set_xlim(0, 1)
         bar_ax.set_ylim(n_classes - 0.5, -0.5)
         bar_ax.set_yticks(digits)
-        bar_ax.tick_params(axis="y", labelsize=7.5, length=0, pad=1)
-        bar_ax.tick_params(axis="x", labelsize=7.5)
+        bar_ax.tick_params(axis="y", labelsize=8.5, length=0, pad=1)
+        bar_ax.tick_params(axis="x", labelsize=8.5)
         bar_ax.set_xticks([0, 0.5, 1])
         bar_ax.set_title(
-            f"predicted {predicted} ({p[predicted]:.0%})", fontsize=9, pad=3
+            f"predicted {predicted} ({p[predicted]:.0%})", fontsize=10, pad=3
         )
     fig.tight_layout(pad=0.4, w_pad=0.6, h_pad=0.8)
     return fig
@@ -262,19 +260,33 @@ def mistakes_gallery(
     predictions: Sequence[int],
     confidences: Sequence[float],
     *,
-    columns: int = 10,
+    columns: int = 8,
 ) -> Figure:
     """A grid of misclassified digits, each titled ``label→prediction`` and the confidence.
 
     ``images`` is ``(k, 28, 28)`` (or columns ``(784, k)``); ``labels``, ``predictions``
     and ``confidences`` (the probability of the predicted class, in [0, 1]) have ``k``
-    entries each.
+    entries each. The title's first line is the label and the prediction, the second the
+    probability the network gave its prediction.
     """
-    titles = [
-        f"{int(y)}→{int(p)} {c:.0%}"
-        for y, p, c in zip(labels, predictions, confidences, strict=True)
-    ]
-    return digit_grid(_columns_to_images(images), titles, columns=columns, size=0.95)
+    images = _columns_to_images(images)
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(0.92 * columns, 1.3 * rows), squeeze=False
+    )
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=float(images.max()) or 1.0)
+        ax.set_title(
+            f"{int(labels[i])}→{int(predictions[i])}\n{confidences[i]:.0%}",
+            fontsize=10,
+            pad=2,
+            linespacing=1.1,
+        )
+    fig.tight_layout(pad=0.3, h_pad=0.5, w_pad=0.3)
+    return fig
 
 
 def confidence_histogram(
