@@ -11,8 +11,9 @@ Everything follows the dtype of its inputs: float32 for training (the default of
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -417,29 +418,33 @@ def _block_sums(params: Params, blocks: list[Block], with_stats: bool) -> _Sums:
 
 
 def _gradient_pass(
-    params: Params, blocks: list[Block], workers: int = 2, with_stats: bool = False
+    params: Params, shares: list[list[Block]], pool: Executor, with_stats: bool = False
 ) -> tuple[Params, tuple[float, float] | None]:
     """Full-batch gradients ``dW1, db1, dW2, db2``; optionally also the loss and accuracy.
 
-    ``workers`` threads each take every ``workers``-th block and sum its share of dW1, db1,
-    dW2, db2 (:func:`_block_sums`); the shares are added in a fixed order and divided by m.
-    Same mathematics as :func:`backward_prop` on the whole batch. Each thread's matrix
-    products run on one BLAS thread: with ten rows they are too small to share well.
+    Each of the ``pool``'s threads sums one share of the blocks (:func:`_block_sums`); the
+    shares are added in a fixed order and divided by m. Same mathematics as
+    :func:`backward_prop` on the whole batch.
     """
-    shares = [blocks[i::workers] for i in range(workers)]
-    with threadpool_limits(limits=1, user_api="blas"):
-        if workers == 1:
-            parts = [_block_sums(params, blocks, with_stats)]
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(lambda share: _block_sums(params, share, with_stats),
-                                      shares))
+    parts = list(pool.map(lambda share: _block_sums(params, share, with_stats), shares))
     total = parts[0]
     for part in parts[1:]:
         total = _Sums(*(a + b for a, b in zip(total, part, strict=True)))
-    m = sum(block.Y.size for block in blocks)
+    m = sum(block.Y.size for share in shares for block in share)
     grads = (total.dW1_T.T / m, total.db1 / m, total.dW2 / m, total.db2 / m)
     return grads, ((total.loss / m, total.correct / m) if with_stats else None)
+
+
+@contextmanager
+def _workers(blocks: list[Block], workers: int) -> Iterator[tuple[list[list[Block]], Executor]]:
+    """``workers`` threads, each with its share of ``blocks`` (every ``workers``-th one).
+
+    Inside, matrix products run on one BLAS thread each: with ten rows they are too small
+    to share well between cores, so the threads work on different blocks instead.
+    """
+    shares = [blocks[i::workers] for i in range(workers)]
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        yield shares, pool
 
 
 def full_batch_gradient(
@@ -466,7 +471,8 @@ def full_batch_gradient(
     Y = check_labels(Y, X.shape[1], W2.shape[0], name="Y", context=f"to match X {X.shape}")
     _check_positive(block_size=block_size, workers=workers)
     blocks = split_blocks(X, Y, block_size, W1.dtype)
-    grads, _ = _gradient_pass((W1, b1, W2, b2), blocks, workers)
+    with _workers(blocks, workers) as (shares, pool):
+        grads, _ = _gradient_pass((W1, b1, W2, b2), shares, pool)
     return grads
 
 
@@ -540,13 +546,14 @@ def gradient_descent(
 
     blocks = split_blocks(X, Y, block_size, dtype)
     W1, b1, W2, b2 = init_params(seed=seed, scheme=scheme, dtype=dtype)
-    for i in range(iterations):
-        with_stats = recording and i % record_every == 0
-        grads, stats = _gradient_pass((W1, b1, W2, b2), blocks, workers, with_stats)
-        if stats is not None:
-            log(i, stats, (W1, b1, W2, b2))
-        W1, b1, W2, b2 = update_params(W1, b1, W2, b2, *grads, alpha)
-    if recording:
-        _, stats = _gradient_pass((W1, b1, W2, b2), blocks, workers, with_stats=True)
-        log(iterations, stats, (W1, b1, W2, b2))
+    with _workers(blocks, workers) as (shares, pool):
+        for i in range(iterations):
+            with_stats = recording and i % record_every == 0
+            grads, stats = _gradient_pass((W1, b1, W2, b2), shares, pool, with_stats)
+            if stats is not None:
+                log(i, stats, (W1, b1, W2, b2))
+            W1, b1, W2, b2 = update_params(W1, b1, W2, b2, *grads, alpha)
+        if recording:
+            _, stats = _gradient_pass((W1, b1, W2, b2), shares, pool, with_stats=True)
+            log(iterations, stats, (W1, b1, W2, b2))
     return W1, b1, W2, b2
