@@ -26,15 +26,22 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-PACKAGE = Path(__file__).resolve().parents[2] / "code" / "nnmath"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "code" / "nnmath"
 MATHJAX_FILES = ("tex-svg-full.js",)
 
 
 def package_hash() -> str:
-    """SHA-256 over the package's Python files (paths and contents)."""
+    """SHA-256 over what the chapters read besides themselves (paths and contents).
+
+    The package's Python files, the model it ships, and the benchmark results that the
+    chapter on speed reads.
+    """
+    inputs = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.npz"),
+              *(ROOT / "benchmarks" / "results").glob("*.json")]
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+    for path in sorted(inputs):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

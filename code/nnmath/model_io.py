@@ -1,0 +1,287 @@
+"""Save and load a trained :class:`~nnmath.mlp.MLP`: one ``.npz`` file, no pickle.
+
+A model file is a NumPy ``.npz`` archive holding the parameters ``W1, b1, ..., WL, bL``
+(the book's shapes: ``W[l]`` ``(n_l, n_(l-1))``, ``b[l]`` ``(n_l, 1)``) and one array
+``meta``: UTF-8 JSON bytes stored as a ``uint8`` vector, with at least
+
+- ``format_version`` (int, :data:`FORMAT_VERSION`), ``sizes`` (the widths n_0..n_L),
+- ``preprocessing`` (what an input column must look like), ``nnmath_version``,
+
+plus whatever the caller adds (``test_accuracy``, ``seed``, the training recipe, ...).
+Files are written atomically and read with ``allow_pickle=False``; anything unexpected
+raises :class:`ModelFileError` naming the file, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from collections.abc import Callable, Mapping
+from importlib import metadata as importlib_metadata
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+import nnmath
+from nnmath.mlp import MLP
+from nnmath.runs import _atomic_write, _to_json
+
+__all__ = [
+    "FORMAT_VERSION",
+    "PREPROCESSING",
+    "ModelFileError",
+    "default_model_path",
+    "load_default_model",
+    "load_model",
+    "save_model",
+    "write_atomically",
+]
+
+#: The version of the file layout written by :func:`save_model`.
+FORMAT_VERSION = 1
+#: How an input column was prepared for the models this package trains.
+PREPROCESSING = "mnist: 28x28, ink white on black, pixels/255, column of 784"
+#: The first bytes of a zip archive (an .npz file): a file entry, or an empty archive.
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: The arrays' dtypes a model file may hold.
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, unreadable or not what :func:`save_model` writes."""
+
+
+def _nnmath_version() -> str:
+    """``nnmath.__version__``, else the installed distribution's version, else "unknown"."""
+    version = getattr(nnmath, "__version__", None)
+    if version:
+        return str(version)
+    try:
+        return importlib_metadata.version("nnmath")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _param_names(n_layers: int) -> list[str]:
+    """``["W1", "b1", ..., "WL", "bL"]``, the order of :attr:`MLP.params`."""
+    return [f"{kind}{l}" for l in range(1, n_layers + 1) for kind in "Wb"]
+
+
+def _encode_meta(meta: Mapping[str, Any]) -> np.ndarray:
+    """``meta`` as UTF-8 JSON bytes in a ``uint8`` vector ``(k,)``."""
+    text = json.dumps(dict(meta), default=_to_json, sort_keys=True, allow_nan=True)
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    model: MLP,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``model``'s parameters and metadata to ``path`` (``.npz``), atomically.
+
+    ``metadata`` (JSON-serialisable) is stored beside ``format_version``, ``sizes``,
+    ``preprocessing`` and ``nnmath_version``; those four keys are always the package's
+    own. The file appears only when complete (temporary file in the same folder, flushed,
+    fsynced, renamed); on any error nothing is left at ``path``. Returns ``path``.
+    """
+    path = Path(path)
+    meta: dict[str, Any] = {"preprocessing": PREPROCESSING}
+    meta.update(metadata or {})
+    meta.update(
+        format_version=FORMAT_VERSION,
+        sizes=list(model.sizes),
+        nnmath_version=_nnmath_version(),
+    )
+    if not path.parent.is_dir():
+        raise ModelFileError(
+            f"{path}: cannot write the model, folder {path.parent} does not exist"
+        )
+    try:
+        arrays = {"meta": _encode_meta(meta)}
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{path}: metadata must be JSON-serialisable, found {err}"
+        ) from err
+    params = model.params
+    arrays.update(zip(_param_names(model.L), params, strict=True))
+    write_atomically(path, lambda f: np.savez(f, **arrays))
+    return path
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through ``write(file)``: temporary file, fsync, rename; 0666 - umask.
+
+    Nothing is left at ``path`` (or in its folder) when ``write`` fails or is interrupted.
+    """
+
+    def write_with_mode(f: IO[bytes]) -> None:
+        if hasattr(
+            os, "fchmod"
+        ):  # mkstemp makes 0600; give the usual mode of a new file
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(f.fileno(), 0o666 & ~umask)
+        write(f)
+
+    _atomic_write(path, write_with_mode)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the archive at ``path``, read eagerly, never unpickled."""
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "no such file"
+        raise ModelFileError(f"{path}: expected a model file (.npz), found {what}")
+    with path.open("rb") as f:
+        start = f.read(4)
+    if start not in ZIP_MAGIC:
+        raise ModelFileError(
+            f"{path}: expected an .npz model archive (a zip file, starting with b'PK'), "
+            f"found a file starting with {start!r}"
+        )
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ModelFileError(
+                f"{path}: expected an .npz archive of arrays, found a single .npy array"
+            )
+        with archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except ModelFileError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as err:
+        raise ModelFileError(
+            f"{path}: expected an .npz model archive, found a file that is not one or is "
+            f"truncated or corrupt ({type(err).__name__}: {err})"
+        ) from err
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray):  # a zip member that is not a .npy array
+            raise ModelFileError(
+                f"{path}: expected only .npy arrays in the archive, found {name!r} "
+                "(not an array)"
+            )
+    return arrays
+
+
+def _decode_meta(path: Path, raw: np.ndarray | None) -> dict[str, Any]:
+    """The metadata dict from the ``meta`` array, checked for version and sizes."""
+    if raw is None:
+        raise ModelFileError(
+            f"{path}: expected an array 'meta' (UTF-8 JSON), found none; "
+            "not a file written by nnmath.model_io.save_model"
+        )
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ModelFileError(
+            f"{path}: expected 'meta' as a uint8 vector of JSON bytes, "
+            f"found dtype {raw.dtype} with shape {raw.shape}"
+        )
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(
+            f"{path}: expected UTF-8 JSON in 'meta', found undecodable bytes ({err})"
+        ) from err
+    if not isinstance(meta, dict):
+        raise ModelFileError(
+            f"{path}: expected a JSON object in 'meta', found {type(meta).__name__}"
+        )
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ModelFileError(
+            f"{path}: expected format_version {FORMAT_VERSION}, found {version!r} "
+            "(written by another version of nnmath?)"
+        )
+    sizes = meta.get("sizes")
+    if not (
+        isinstance(sizes, list)
+        and len(sizes) >= 2
+        and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes
+        )
+    ):
+        raise ModelFileError(
+            f"{path}: expected 'sizes' as a list of at least two positive integers, "
+            f"found {sizes!r}"
+        )
+    return meta
+
+
+def _check_params(
+    path: Path, arrays: Mapping[str, np.ndarray], sizes: list[int]
+) -> list[np.ndarray]:
+    """The parameters ``[W1, b1, ..., WL, bL]``, checked against ``sizes``."""
+    names = _param_names(len(sizes) - 1)
+    missing = [name for name in names if name not in arrays]
+    extra = sorted(set(arrays) - set(names) - {"meta"})
+    if missing or extra:
+        raise ModelFileError(
+            f"{path}: expected arrays {', '.join(names)} for sizes {sizes}, "
+            f"found {', '.join(sorted(set(arrays) - {'meta'})) or 'none'}"
+        )
+    params = [arrays[name] for name in names]
+    for l, (n_prev, n) in enumerate(pairwise(sizes), start=1):
+        for name, shape in ((f"W{l}", (n, n_prev)), (f"b{l}", (n, 1))):
+            found = arrays[name]
+            if found.shape != shape:
+                raise ModelFileError(
+                    f"{path}: expected {name} of shape {shape} for sizes {sizes}, "
+                    f"found {found.shape}"
+                )
+    dtypes = {p.dtype for p in params}
+    if len(dtypes) != 1 or dtypes.pop() not in FLOAT_DTYPES:
+        raise ModelFileError(
+            f"{path}: expected every parameter as float32 (or every one float64), "
+            f"found {', '.join(f'{n} {p.dtype}' for n, p in zip(names, params, strict=True))}"
+        )
+    for name, p in zip(names, params, strict=True):
+        if not np.all(np.isfinite(p)):
+            raise ModelFileError(
+                f"{path}: expected finite parameters, found NaN or infinity in {name}"
+            )
+    return params
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, Any]]:
+    """Read a model written by :func:`save_model`: ``(MLP, metadata)``.
+
+    The network gets the file's ``sizes`` and dtype and exactly its parameters (a round
+    trip is bitwise equal). Raises :class:`ModelFileError` for a missing, non-npz,
+    truncated or corrupt file, a missing ``meta``, an unknown ``format_version``, missing
+    arrays, wrong shapes, non-float arrays or NaN/infinity. Never unpickles anything.
+    """
+    path = Path(path)
+    arrays = _read_arrays(path)
+    meta = _decode_meta(path, arrays.get("meta"))
+    params = _check_params(path, arrays, meta["sizes"])
+    model = MLP(meta["sizes"], dtype=params[0].dtype.type)
+    model.set_params(params)
+    return model, meta
+
+
+def default_model_path() -> Path:
+    """The path of the model shipped with the package, ``nnmath/models/default.npz``.
+
+    784-128-64-10, trained by ``nnmath train`` (see ``nnmath/models/README.md``).
+    """
+    return Path(str(resources.files("nnmath").joinpath("models", "default.npz")))
+
+
+def load_default_model() -> tuple[MLP, dict[str, Any]]:
+    """:func:`load_model` of :func:`default_model_path`."""
+    return load_model(default_model_path())

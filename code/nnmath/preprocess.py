@@ -1,0 +1,309 @@
+"""Prepare any image of a digit the way MNIST's digits were prepared.
+
+MNIST's digits are white ink on black, their grey levels the result of anti-aliasing,
+each scaled to fit a 20 x 20 box with its aspect ratio kept, then placed in a 28 x 28
+frame so that its centre of mass lies at the centre of the frame (row 14, column 14,
+counted from 0). A photo or a drawing is brought to the same form in small steps, each a
+function of its own returning ``float32`` arrays:
+
+``to_grey`` -> ``to_ink`` -> ``remove_background`` -> ``crop_to_ink`` -> ``fit_box`` ->
+``centre_in_frame``; :func:`prepare_digit` chains them into one column of 784 pixels and
+:func:`prepare_steps` returns every intermediate array by name (for a figure).
+
+Arrays are images ``(h, w)`` (rows down, columns right), with colour images
+``(h, w, channels)``. Pillow decodes files and resizes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "BOX",
+    "FRAME",
+    "ImageError",
+    "centre_in_frame",
+    "centre_of_mass",
+    "crop_to_ink",
+    "fit_box",
+    "frame_steps",
+    "ink_is_dark",
+    "ink_to_digit",
+    "prepare_digit",
+    "prepare_steps",
+    "read_image",
+    "remove_background",
+    "to_grey",
+    "to_ink",
+]
+
+BOX = 20  # MNIST: the digit fits a 20 x 20 box ...
+FRAME = 28  # ... placed in a 28 x 28 frame
+THRESHOLD = 0.1  # ink level (in [0, 1]) that counts as ink when cropping
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
+
+
+class ImageError(ValueError):
+    """An image cannot be read or holds no digit; the message says what was found."""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Decode the image file at ``path`` into an array: ``(h, w)`` or ``(h, w, channels)``.
+
+    Grey (``L``), grey with alpha (``LA``), ``RGB`` and ``RGBA`` are kept as stored
+    (``uint8``); a palette becomes ``RGBA``, 16-bit grey stays ``uint16``, anything else
+    becomes ``RGB``. Raises :class:`ImageError` for a missing file, a file that is not an
+    image (or is truncated) and an image that is all one colour.
+    """
+    path = Path(path)
+    if not path.is_file():
+        found = "a folder" if path.is_dir() else "no such file"
+        raise ImageError(f"{path}: expected an image file, found {found}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            array = np.asarray(_standard_mode(image))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise ImageError(
+            f"{path}: expected an image (PNG, JPEG, ...), found a file Pillow cannot "
+            f"decode ({err})"
+        ) from err
+    if array.size == 0 or np.all(array == array.flat[0]):
+        raise ImageError(
+            f"{path}: expected a digit, found an empty image (all one colour, "
+            f"{array.shape[1] if array.ndim > 1 else 0} x {array.shape[0]} pixels)"
+        )
+    return array
+
+
+def _standard_mode(image: Image.Image) -> Image.Image:
+    """``image`` in a mode :func:`to_grey` reads: L, LA, RGB, RGBA or 16-bit grey."""
+    if image.mode in ("L", "LA", "RGB", "RGBA", "I;16"):
+        return image
+    if image.mode in ("1", "I", "F"):
+        return image.convert("L")
+    if image.mode in ("P", "PA"):
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+# --------------------------------------------------------------------------- grey, ink
+
+
+def _unit_range(image: np.ndarray) -> np.ndarray:
+    """Pixel values as float32 in [0, 1]: integers divided by their type's maximum."""
+    if image.dtype == bool:
+        return image.astype(np.float32)
+    if np.issubdtype(image.dtype, np.integer):
+        return image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
+    if np.issubdtype(image.dtype, np.floating):
+        values = image.astype(np.float32)
+        if not np.all(np.isfinite(values)):
+            raise ImageError(
+                "image: expected float pixel values in [0, 1], found NaN/inf"
+            )
+        if values.min() < 0 or values.max() > 1:
+            raise ImageError(
+                "image: expected float pixel values in [0, 1], found values in "
+                f"{values.min()}..{values.max()}"
+            )
+        return values
+    raise ImageError(f"image: expected numeric pixel values, found dtype {image.dtype}")
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """A 2-D grey image ``(h, w)`` float32 in [0, 1] (0 black, 1 white).
+
+    ``image`` is ``(h, w)`` (grey) or ``(h, w, c)`` with c = 1 (grey), 2 (grey, alpha),
+    3 (RGB) or 4 (RGBA); integers are divided by their type's maximum (255 for ``uint8``),
+    floats must already lie in [0, 1]. Colour becomes grey as 0.299 R + 0.587 G + 0.114 B;
+    transparency is composited on white paper: grey a + 1 (1 - a).
+    """
+    image = np.asarray(image)
+    channels = image.shape[2] if image.ndim == 3 else 0
+    if image.ndim not in (2, 3) or channels > 4 or min(image.shape[:2], default=0) < 1:
+        raise ImageError(
+            "image: expected (h, w) or (h, w, c) with c in 1..4 and h, w >= 1, "
+            f"found shape {image.shape}"
+        )
+    values = _unit_range(image)
+    if image.ndim == 2:
+        return values
+    colour = values[..., : 3 if channels >= 3 else 1]
+    grey = colour @ LUMA if channels >= 3 else colour[..., 0]
+    if channels in (2, 4):
+        alpha = values[..., -1]
+        grey = grey * alpha + (1 - alpha)
+    return np.ascontiguousarray(grey, dtype=np.float32)
+
+
+def _border(image: np.ndarray) -> np.ndarray:
+    """The pixels on the four edges of a 2-D ``image``, as a vector."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """Whether the digit is dark on light paper, judged from a 2-D grey image ``(h, w)``.
+
+    The background is the median of the border pixels; the ink is what lies farthest
+    from it. The ink is dark when the darkest pixel is farther below the background than
+    the brightest is above it (on a tie: when the background is light, median > 0.5).
+    """
+    grey = _as_2d(grey, "grey")
+    background = float(np.median(_border(grey)))
+    below, above = background - float(grey.min()), float(grey.max()) - background
+    if below == above:
+        return background > 0.5
+    return below > above
+
+
+def to_ink(grey: np.ndarray) -> np.ndarray:
+    """Ink as MNIST has it, bright on black: ``1 - grey`` if :func:`ink_is_dark`, else grey.
+
+    ``grey`` is ``(h, w)`` in [0, 1]; returns a float32 array of the same shape.
+    """
+    grey = _as_2d(grey, "grey")
+    return (1 - grey) if ink_is_dark(grey) else grey.copy()
+
+
+def remove_background(ink: np.ndarray) -> np.ndarray:
+    """Make the background 0 and the strongest ink 1: (ink - b) / (max - b), clipped.
+
+    ``b`` is the median of the border pixels of ``ink`` ``(h, w)``. An image with no
+    ink above its background becomes all zeros.
+    """
+    ink = _as_2d(ink, "ink")
+    background = np.float32(np.median(_border(ink)))
+    lifted = np.clip(ink - background, 0, None)
+    peak = lifted.max()
+    return lifted / peak if peak > 0 else lifted
+
+
+def _as_2d(image: np.ndarray, name: str) -> np.ndarray:
+    """``image`` as a non-empty 2-D float32 array; :class:`ImageError` otherwise."""
+    image = np.asarray(image)
+    if image.ndim != 2 or image.size == 0:
+        raise ImageError(
+            f"{name}: expected a 2-D array (h, w), found shape {image.shape}"
+        )
+    return image.astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def crop_to_ink(ink: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """The smallest rectangle of ``ink`` ``(h, w)`` holding every pixel above ``threshold``.
+
+    Returns a float32 copy ``(h', w')``; raises :class:`ImageError` when no pixel is
+    above the threshold (an empty image).
+    """
+    ink = _as_2d(ink, "ink")
+    mask = ink > threshold
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        raise ImageError(
+            f"ink: expected a digit, found no pixel above {threshold} in a "
+            f"{ink.shape[1]} x {ink.shape[0]} image (empty)"
+        )
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+
+
+def fit_box(ink: np.ndarray, size: int = BOX) -> np.ndarray:
+    """Scale ``ink`` ``(h, w)`` so its longer side is ``size`` pixels, keeping the aspect.
+
+    The shorter side becomes ``round(size * short / long)`` (at least 1). Resampled with
+    Pillow's Lanczos filter, which averages over the source area when shrinking (anti-
+    aliasing, as MNIST's grey levels came from) and interpolates smoothly when growing;
+    the result is clipped to [0, 1], float32 ``(size, w')`` or ``(h', size)``.
+    """
+    ink = _as_2d(ink, "ink")
+    h, w = ink.shape
+    scale = size / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    resized = Image.fromarray(ink).resize((new_w, new_h), Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
+
+
+def centre_of_mass(ink: np.ndarray) -> tuple[float, float]:
+    """``(row, col)`` of the centre of mass of ``ink`` ``(h, w)``, weights = ink values.
+
+    Rows and columns are counted from 0 at the top-left pixel's centre. Raises
+    :class:`ImageError` when the ink has no mass.
+    """
+    ink = _as_2d(ink, "ink").astype(np.float64)
+    mass = ink.sum()
+    if not mass > 0:
+        raise ImageError(
+            "ink: expected some ink to take the centre of mass of, found none"
+        )
+    row = float(ink.sum(axis=1) @ np.arange(ink.shape[0]) / mass)
+    col = float(ink.sum(axis=0) @ np.arange(ink.shape[1]) / mass)
+    return row, col
+
+
+def centre_in_frame(ink: np.ndarray, frame: int = FRAME) -> np.ndarray:
+    """Place ``ink`` ``(h, w)`` in a ``(frame, frame)`` float32 frame, centre of mass at the centre.
+
+    The centre of mass goes to (frame/2, frame/2), i.e. (14, 14) for MNIST, as nearly as
+    a shift by whole pixels allows. Ink that would fall outside the frame is cut off.
+    """
+    ink = _as_2d(ink, "ink")
+    row, col = centre_of_mass(ink)
+    dy, dx = (int(np.floor(frame / 2 - c + 0.5)) for c in (row, col))
+    out = np.zeros((frame, frame), dtype=np.float32)
+    h, w = ink.shape
+    top, left = max(dy, 0), max(dx, 0)
+    bottom, right = min(dy + h, frame), min(dx + w, frame)
+    if bottom > top and right > left:
+        out[top:bottom, left:right] = ink[
+            top - dy : bottom - dy, left - dx : right - dx
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+def frame_steps(ink: np.ndarray, threshold: float = THRESHOLD) -> dict[str, np.ndarray]:
+    """From ink ``(h, w)`` (bright on black, background 0) to a 28 x 28 MNIST frame.
+
+    Returns ``{"crop": crop_to_ink, "box": fit_box, "frame": centre_in_frame}``.
+    """
+    crop = crop_to_ink(ink, threshold)
+    box = fit_box(crop)
+    return {"crop": crop, "box": box, "frame": centre_in_frame(box)}
+
+
+def ink_to_digit(ink: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """Ink ``(h, w)``, bright on black, as one MNIST column ``(784,)`` float32."""
+    return frame_steps(ink, threshold)["frame"].reshape(-1)
+
+
+def prepare_steps(image: np.ndarray) -> dict[str, np.ndarray]:
+    """Every step from an image to an MNIST digit, by name, each a float32 array.
+
+    ``grey`` ``(h, w)`` (:func:`to_grey`), ``ink`` ``(h, w)`` (:func:`to_ink` then
+    :func:`remove_background`), ``crop``, ``box`` and ``frame`` ``(28, 28)``
+    (:func:`frame_steps`) and ``digit`` ``(784,)``, the frame as one column.
+    """
+    grey = to_grey(image)
+    ink = remove_background(to_ink(grey))
+    steps = {"grey": grey, "ink": ink, **frame_steps(ink)}
+    steps["digit"] = steps["frame"].reshape(-1)
+    return steps
+
+
+def prepare_digit(image: np.ndarray) -> np.ndarray:
+    """An image of one digit (any size, grey/RGB/RGBA, either polarity) as ``(784,)``.
+
+    The column is what the network reads: stack k of them as ``(784, k)``.
+    """
+    return prepare_steps(image)["digit"]
