@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 from tqdm import tqdm
 
+from nnmath import seeding
 from nnmath.mlp import MLP
 from nnmath.optim import Optimizer
 from nnmath.train import History, fit
@@ -222,7 +223,7 @@ def fit_augmented(
     if not (isinstance(epochs, int | np.integer) and epochs >= 0):
         raise ValueError(f"epochs: expected an integer >= 0, got {epochs!r}")
     X = model._check_X(X)
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(seed)
     history = History()
     best_loss = np.inf
     for epoch in tqdm(range(epochs), unit="epoch", disable=not progress):

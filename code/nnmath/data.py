@@ -23,6 +23,8 @@ import platformdirs
 import requests
 from tqdm import tqdm  # plain bars: no widget warning inside a notebook
 
+from nnmath import seeding
+
 __all__ = [
     "CHECKSUMS",
     "MIRRORS",
@@ -392,7 +394,7 @@ def train_dev_split(
         )
     if not 0 < dev_size < len(labels):
         raise ValueError(f"dev_size: expected 1..{len(labels) - 1}, got {dev_size}")
-    order = np.random.default_rng(seed).permutation(len(labels))
+    order = seeding.rng(seed).permutation(len(labels))
     dev, train = order[:dev_size], order[dev_size:]
     return images[train], labels[train], images[dev], labels[dev]
 

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from nnmath import seeding
 from nnmath.activations import relu, relu_deriv, softmax
 from nnmath.losses import check_labels, cross_entropy, softmax_cross_entropy_grad
 from nnmath.twolayer import he_init, uniform_init
@@ -272,7 +273,7 @@ class MLP:
         self.dropout = float(dropout)
         self.dtype = np.dtype(dtype)
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.rng = seeding.rng(seed)
         self.W: list[np.ndarray] = []
         self.b: list[np.ndarray] = []
         self.dW: list[np.ndarray] = []

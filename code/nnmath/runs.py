@@ -27,6 +27,7 @@ import numpy as np
 import platformdirs
 
 import nnmath
+from nnmath import seeding
 
 __all__ = ["ENV_VAR", "cache_dir", "cached_run", "run_key", "source_hash"]
 
@@ -72,12 +73,15 @@ def _canonical(config: Mapping[str, Any]) -> str:
 
 
 def run_key(config: Mapping[str, Any], source: str | None = None) -> str:
-    """SHA-256 of the canonical JSON of ``config`` and the package's source hash.
+    """SHA-256 of the canonical JSON of ``config``, the source hash and the seed offset.
 
-    Tuples and lists give the same key (JSON has only lists).
+    Tuples and lists give the same key (JSON has only lists). The offset of
+    :func:`nnmath.seeding.seed_offset` is part of the key, so a run made with other random
+    draws (``make check-claims``) never reuses, or replaces, the ordinary one.
     """
     source = source_hash() if source is None else source
-    return hashlib.sha256(f"{_canonical(config)}\n{source}".encode()).hexdigest()
+    text = f"{_canonical(config)}\n{source}\n{seeding.seed_offset()}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _to_json(value: Any) -> Any:

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from joblib import Parallel, delayed
 
+from nnmath import seeding
+
 __all__ = ["choice", "grid_search", "log_uniform", "random_search", "uniform"]
 
 Sampler = Callable[[np.random.Generator], Any]
@@ -162,7 +164,7 @@ def random_search(
     Each entry of ``distributions`` is a sampler ``f(rng) -> value`` (see
     :func:`log_uniform`, :func:`uniform`, :func:`choice`) or a list of values to choose
     from uniformly. All configurations are drawn first, from
-    ``np.random.default_rng(seed)``, so the same seed gives the same configurations
+    ``nnmath.seeding.rng(seed)``, so the same seed gives the same configurations
     whatever the order in which the workers finish. Returns one dict per run, sorted by
     dev accuracy, best first.
     """
@@ -183,7 +185,7 @@ def random_search(
                 f"distributions[{name!r}]: expected a sampler f(rng) or a list of "
                 f"values, got {type(dist).__name__}"
             )
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(seed)
     configs = [
         {name: sample(rng) for name, sample in samplers.items()} for _ in range(n_iter)
     ]

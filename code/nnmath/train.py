@@ -18,6 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm  # plain bars: no widget warning inside a notebook
 
+from nnmath import seeding
 from nnmath.losses import check_labels, cross_entropy
 from nnmath.mlp import MLP
 from nnmath.optim import Optimizer
@@ -102,7 +103,7 @@ def fit(
     """Train ``model`` with ``optimizer`` on mini-batches of (X, y); return the History.
 
     ``X`` is ``(n_0, m)``, ``y`` ``(m,)``. Each epoch visits every example once, in an
-    order drawn from ``np.random.default_rng(seed)``; the last batch of an epoch may be
+    order drawn from ``nnmath.seeding.rng(seed)``; the last batch of an epoch may be
     smaller. Per batch: a forward pass with dropout on, the backward pass, one optimiser
     step. The same model seed and ``seed`` give bitwise-identical weights.
 
@@ -145,7 +146,7 @@ def fit(
                 f"early_stopping: expected a patience >= 1, got {early_stopping}"
             )
 
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(seed)
     rows = np.ascontiguousarray(X.T)  # (m, n_0): example i is row i
     y = y.astype(np.intp, copy=False)
     batch = min(batch_size, m)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 from threadpoolctl import threadpool_limits
 
+from nnmath import seeding
 from nnmath.activations import relu, relu_deriv, softmax
 from nnmath.losses import check_labels, cross_entropy, softmax_cross_entropy_grad
 
@@ -272,14 +273,14 @@ def init_params(
 
     ``scheme="uniform"`` is the tutorials' U[-0.5, 0.5) for all four arrays (see
     :func:`uniform_init`); ``"he"`` is :func:`he_init` for both layers. The numbers come from
-    ``rng`` when given, else from ``np.random.default_rng(seed)``: the same seed gives the same
+    ``rng`` when given, else from ``nnmath.seeding.rng(seed)``: the same seed gives the same
     parameters. ``sizes`` is ``(n_inputs, n_hidden, n_classes)``.
     """
     inits = {"uniform": uniform_init, "he": he_init}
     if scheme not in inits:
         raise ValueError(f"scheme: expected one of {sorted(inits)}, got {scheme!r}")
     if rng is None:
-        rng = np.random.default_rng(seed)
+        rng = seeding.rng(seed)
     n_x, n_h, n_y = sizes
     W1, b1 = inits[scheme](n_h, n_x, rng, dtype)
     W2, b2 = inits[scheme](n_y, n_h, rng, dtype)
