@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from nnmath import runs, seeding
 from nnmath.data import train_dev_split
 from nnmath.mlp import MLP

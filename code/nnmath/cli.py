@@ -36,14 +36,10 @@ from nnmath.data import (
     to_columns,
     train_dev_split,
 )
+from nnmath.files import write_atomically
 from nnmath.metrics import confusion_matrix, per_class_accuracy
 from nnmath.mlp import MLP
-from nnmath.model_io import (
-    default_model_path,
-    load_model,
-    save_model,
-    write_atomically,
-)
+from nnmath.model_io import default_model_path, load_model, save_model
 from nnmath.optim import SGD, Adam, Momentum, Optimizer, RMSProp
 from nnmath.preprocess import prepare_digit, read_image
 from nnmath.segment import read_row

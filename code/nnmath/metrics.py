@@ -8,29 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.checks import label_pair
+
 __all__ = ["accuracy", "confusion_matrix", "most_confused_pairs", "per_class_accuracy"]
 
 
-def _check_pair(
-    y_true: np.ndarray, y_pred: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.ndim != 1 or y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"y_true and y_pred: expected two arrays of shape (m,), got {y_true.shape} "
-            f"and {y_pred.shape}"
-        )
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(
-                f"{name}: expected integer class labels, got dtype {y.dtype}"
-            )
-    return y_true, y_pred
-
-
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """The fraction of predictions equal to the labels; both ``(m,)``. NaN when m = 0."""
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    """The fraction of predictions equal to the labels; both ``(m,)``. NaN when m = 0.
+
+    Implements: eq-accuracy
+    """
+    y_true, y_pred = label_pair(y_true, y_pred)
     if y_true.size == 0:
         return float("nan")
     return float(np.count_nonzero(y_true == y_pred) / y_true.size)
@@ -45,7 +33,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.
 
     Implements: eq-confusion
     """
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    y_true, y_pred = label_pair(y_true, y_pred)
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n):
             raise ValueError(

@@ -32,6 +32,7 @@ from nnmath.preprocess import (
 )
 
 __all__ = [
+    "COMPONENT_INK",
     "Piece",
     "compose_strip",
     "connected_components",
@@ -40,7 +41,10 @@ __all__ = [
     "segment_row",
 ]
 
-THRESHOLD = 0.2  # ink level that counts as ink for segmentation
+#: The faintest ink (in [0, 1]) that belongs to a connected component. Higher than
+#: :data:`nnmath.preprocess.CROP_INK`: the faint edges of two neighbouring digits (or a
+#: smudge between them) must not join them into one piece.
+COMPONENT_INK = 0.2
 
 
 # --------------------------------------------------------------------------- components
@@ -100,7 +104,7 @@ def _merge_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def connected_components(
-    ink: np.ndarray, threshold: float = THRESHOLD
+    ink: np.ndarray, threshold: float = COMPONENT_INK
 ) -> tuple[np.ndarray, int]:
     """Label the 8-connected pieces of the pixels of ``ink`` ``(h, w)`` above ``threshold``.
 
@@ -273,7 +277,7 @@ def _fit_count(
 def find_pieces(
     ink: np.ndarray,
     *,
-    threshold: float = THRESHOLD,
+    threshold: float = COMPONENT_INK,
     min_area: float = 0.08,
     overlap: float = 0.6,
     max_aspect: float = 1.25,
@@ -305,7 +309,7 @@ def find_pieces(
 def segment_row(
     ink: np.ndarray,
     *,
-    threshold: float = THRESHOLD,
+    threshold: float = COMPONENT_INK,
     min_area: float = 0.08,
     overlap: float = 0.6,
     max_aspect: float = 1.25,
@@ -388,7 +392,7 @@ def read_row(
     *,
     digits: int | None = None,
     ambiguous: float | None = 1.05,
-    threshold: float = THRESHOLD,
+    threshold: float = COMPONENT_INK,
     **options: float,
 ) -> tuple[str, np.ndarray]:
     """Read the digits of a row: ``(string, probabilities)``.
