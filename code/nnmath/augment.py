@@ -20,7 +20,7 @@ import numpy as np
 
 from nnmath.data import PIXELS, SIDE
 
-__all__ = ["augment_batch", "rotate", "shift"]
+__all__ = ["augment_batch", "rotate", "rotate_block", "shift"]
 
 CENTRE = (SIDE - 1) / 2  # 13.5: the centre of the grid, between pixels 13 and 14
 PAD = 6  # zeros around each image while rotating: room for any source point
@@ -121,11 +121,11 @@ def rotate(X: np.ndarray, angles: float | np.ndarray) -> np.ndarray:
     out = np.empty_like(images)
     for i in range(0, m, CHUNK):  # blocks small enough for the processor's cache
         block = slice(i, i + CHUNK)
-        out[block] = _rotate_block(images[block], theta[block])
+        out[block] = rotate_block(images[block], theta[block])
     return _restore(out, columns)
 
 
-def _rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """The arithmetic of :func:`rotate`, for one block of images.
 
     ``images`` is ``(k, 28, 28)`` and ``theta`` the ``(k,)`` angles in radians.

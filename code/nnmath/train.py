@@ -69,9 +69,9 @@ class History:
         if dev_loss < best:
             self.best_epoch = len(self)
 
-    def epochs_since_best(self) -> int:
-        """How many epochs have passed without a new lowest dev loss."""
-        return len(self) - (self.best_epoch or 0)
+    def out_of_patience(self, patience: int | None) -> bool:
+        """Whether ``patience`` epochs have passed without a new lowest dev loss (None: no)."""
+        return patience is not None and len(self) - (self.best_epoch or 0) >= patience
 
     def to_dict(self) -> dict[str, object]:
         """The history as plain lists and numbers (for JSON, pandas or a plot)."""
@@ -136,23 +136,13 @@ def _check_fit(
 
 
 def fit(
-    model: MLP,
-    optimizer: Optimizer,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    X_dev: np.ndarray | None = None,
-    y_dev: np.ndarray | None = None,
-    schedule: Callable[[int], float] | None = None,
-    transform: Transform | None = None,
-    early_stopping: int | None = None,
-    progress: bool = False,
+    model: MLP, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, *,
+    epochs: int, batch_size: int, seed: int,
+    X_dev: np.ndarray | None = None, y_dev: np.ndarray | None = None,
+    schedule: Callable[[int], float] | None = None, transform: Transform | None = None,
+    early_stopping: int | None = None, progress: bool = False,
     callback: Callable[[MLP, History], bool | None] | None = None,
-    fast: bool = True,
-    blas_threads: int | None = 1,
+    fast: bool = True, blas_threads: int | None = 1,
 ) -> History:
     """Train ``model`` with ``optimizer`` on mini-batches of (X, y); return the History.
 
@@ -196,10 +186,8 @@ def fit(
                             refresh=False)
             bar.update()
             stop = callback is not None and callback(model, history) is True
-            patience_ran_out = early_stopping is not None and (
-                history.epochs_since_best() >= early_stopping)
-            history.stopped_early = patience_ran_out
-            if stop or patience_ran_out:
+            history.stopped_early = history.out_of_patience(early_stopping)
+            if stop or history.stopped_early:
                 break
     if best is not None:
         model.set_params(best)
