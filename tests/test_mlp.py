@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nnmath.activations import relu, softmax
 from nnmath.data import scale_pixels, to_columns
-from nnmath.fast.mlp import flatten
+from nnmath.fast.mlp import flattened
 from nnmath.gradcheck import check_gradient
 from nnmath.init import INITS, scaled_init, xavier_init
 from nnmath.losses import cross_entropy
@@ -255,19 +255,24 @@ def test_rebinding_a_weight_matrix_is_safe():
     assert not np.array_equal(rebound.W[0], start.W[0])  # the rebound matrix was trained
 
 
-def test_flatten_is_an_explicit_opt_in():
+def test_flattened_is_an_explicit_opt_in_for_a_block():
     X, y = _small_batch()
     model = MLP(SMALL, seed=0, dtype=np.float64)
+    own = model.params
     before = model.flat_params()
-    params, grads = flatten(model)
-    np.testing.assert_array_equal(params, before)  # the values are unchanged
-    assert all(np.shares_memory(p, params) for p in model.params)
-    assert all(np.shares_memory(g, grads) for g in model.gradients)
-    model.forward(X)
-    model.backward(y)  # written into the flat gradient vector
-    np.testing.assert_array_equal(grads, model.flat_gradients())
-    params -= 0.1 * grads  # one step on the vector is a step on every array
-    np.testing.assert_array_equal(model.flat_params(), before - 0.1 * grads)
+    with flattened(model) as (params, grads):
+        np.testing.assert_array_equal(params, before)  # the values are unchanged
+        assert all(np.shares_memory(p, params) for p in model.params)
+        assert all(np.shares_memory(g, grads) for g in model.gradients)
+        model.forward(X)
+        model.backward(y)  # written into the flat gradient vector
+        np.testing.assert_array_equal(grads, model.flat_gradients())
+        params -= 0.1 * grads  # one step on the vector is a step on every array
+        stepped = params.copy()
+    assert all(a is b for a, b in zip(model.params, own, strict=True))  # its own arrays
+    assert not any(np.shares_memory(p, params) for p in model.params)
+    np.testing.assert_array_equal(model.flat_params(), stepped)
+    np.testing.assert_array_equal(model.flat_gradients(), grads)
 
 
 def test_predict_and_loss():

@@ -7,7 +7,7 @@ first step, shaped like the parameters. Each update rule is also a function of i
 named for its equation, so the book can show it and the tests can check it by hand.
 
 Any list of arrays works: ``model.params`` with ``model.gradients``, or, faster, the two
-flat vectors of :func:`nnmath.fast.mlp.flatten`, ``[params]`` with ``[grads]`` (every rule
+flat vectors of :func:`nnmath.fast.mlp.flattened`, ``[params]`` with ``[grads]`` (every rule
 here is elementwise, so updating the one vector is the same arithmetic as updating each
 array).
 """
