@@ -30,6 +30,7 @@ from tqdm import tqdm
 from nnmath import data as mnist_data
 from nnmath.data import (
     MNIST,
+    PIXELS,
     DataError,
     load_mnist,
     scale_pixels,
@@ -75,7 +76,7 @@ def _arch(text: str) -> tuple[int, ...]:
         sizes = tuple(int(part) for part in text.split("-"))
     except ValueError:
         sizes = ()
-    if len(sizes) < 2 or min(sizes) < 1 or sizes[0] != 784 or sizes[-1] != 10:
+    if len(sizes) < 2 or min(sizes) < 1 or sizes[0] != PIXELS or sizes[-1] != 10:
         raise argparse.ArgumentTypeError(
             f"expected widths joined by '-', from 784 inputs to 10 classes "
             f"(e.g. 784-128-64-10), got {text!r}"
@@ -230,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _load_mnist_model(path: Path) -> tuple[MLP, dict[str, Any]]:
     """:func:`load_model`, refusing a network that does not map 784 pixels to 10 digits."""
     model, meta = load_model(path)
-    if model.sizes[0] != 784 or model.sizes[-1] != 10:
+    if model.sizes[0] != PIXELS or model.sizes[-1] != 10:
         raise UsageError(
             f"{path}: expected a network from 784 pixels to 10 digits, found sizes "
             f"{list(model.sizes)}"
