@@ -161,9 +161,8 @@ def fit(
     - ``fast=True`` runs :func:`nnmath.fast.mlp.train_epoch` (the same steps, faster);
       ``fast=False`` runs :func:`train_epoch` itself.
     - ``blas_threads`` limits the BLAS threads during training (None: leave as is). One
-      is the default: on the book's 2-core machine two threads were about 20% faster
-      while the machine was otherwise idle, but several times slower as soon as another
-      process used the second core (and parallel searches want one thread per process).
+      is the default, so that parallel searches can run one process per core; the chapter
+      on speed measures one thread against two on the machine that builds the book.
     """
     X, y, X_dev, y_dev = _check_fit(model, X, y, X_dev, y_dev, epochs, batch_size,
                                     early_stopping)
