@@ -6,7 +6,8 @@ The recipe: 59,000 training images (1,000 of the 60,000 held out as a dev set by
 
 ``--reference`` also runs a plain implementation written here in the tutorials' style (float64,
 a one-hot matrix built with ``np.eye`` every iteration, separate softmax and gradient, division
-by the global m) from the same starting parameters, and prints the speed ratio.
+by the global m) from the same starting parameters, and prints the speed ratio. The first line
+printed names the machine (CPU, NumPy's BLAS and its kernel, date): the times hold for it only.
 
     NNMATH_DATA=/path/to/mnist python benchmarks/bench_twolayer.py --reference
 """
@@ -17,6 +18,7 @@ import argparse
 import time
 
 import numpy as np
+from bench_speed import describe, machine
 from nnmath.data import load_mnist, scale_pixels, to_columns, train_dev_split
 from nnmath.fast.twolayer import gradient_descent
 from nnmath.twolayer import get_accuracy, init_params, make_predictions
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true",
                         help="also time the plain float64 reference (about 1 minute)")
     args = parser.parse_args()
+    print(describe(machine()))  # the times below hold for this machine only
 
     data = load_mnist()
     train_images, train_labels, dev_images, dev_labels = train_dev_split(
