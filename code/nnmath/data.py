@@ -338,7 +338,9 @@ def to_columns(images: np.ndarray) -> np.ndarray:
 
 
 def scale_pixels(pixels: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
-    """Map pixel values 0..255 to [0, 1]: x = p / 255, in ``dtype`` (float32 by default).
+    """Map pixel values 0..255 to [0, 1]: x_p = v_p / 255 for each pixel p.
+
+    The result is in ``dtype`` (float32 by default).
 
     Implements: eq-scale
     """
