@@ -42,6 +42,7 @@ import nnmath
 import numpy as np
 from bench_mlp import SIZES, load_split, nnmath_epoch_times, torch_available, torch_run
 from nnmath import flops, twolayer
+from nnmath.fast import twolayer as fast_twolayer
 from nnmath.mlp import MLP
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -187,13 +188,13 @@ def read_rate(X: np.ndarray, repeats: int = 5) -> float:
 
 def twolayer_iteration(X: np.ndarray, y: np.ndarray, threads: int, repeats: int,
                        iterations: int = 20) -> float:
-    """Seconds per full-batch iteration of ``twolayer.gradient_descent``, set-up excluded.
+    """Seconds per full-batch iteration of ``fast.twolayer.gradient_descent``, set-up excluded.
 
     The median time of 1 + ``iterations`` iterations minus that of 1 (which includes the
     one-off cutting of X into blocks), divided by ``iterations``.
     """
     def run(n: int) -> Timer:
-        return lambda: twolayer.gradient_descent(X, y, 0.12, n, workers=threads)
+        return lambda: fast_twolayer.gradient_descent(X, y, 0.12, n, workers=threads)
 
     one = median_seconds(run(1), repeats)
     return (median_seconds(run(1 + iterations), repeats) - one) / iterations
@@ -297,7 +298,7 @@ def main() -> None:
 
     data = load_split()
     X = data[0]
-    blocks = twolayer.split_blocks(X, data[1])
+    blocks = fast_twolayer.split_blocks(X, data[1])
     result: dict[str, object] = {
         "machine": machine(),
         "settings": {"repeats": args.repeats, "statistic": "median after one warm-up",

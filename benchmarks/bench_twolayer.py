@@ -20,12 +20,8 @@ import time
 import numpy as np
 from bench_speed import describe, machine
 from nnmath.data import load_mnist, scale_pixels, to_columns, train_dev_split
-from nnmath.twolayer import (
-    get_accuracy,
-    gradient_descent,
-    init_params,
-    make_predictions,
-)
+from nnmath.fast.twolayer import gradient_descent
+from nnmath.twolayer import get_accuracy, init_params, make_predictions
 
 # --------------------------------------------------------------------------- reference
 

@@ -1,12 +1,13 @@
-"""Augmentation: exact shifts, rotations against np.rot90, layouts, seeds, errors, training."""
+"""Augmentation: exact shifts, rotations against np.rot90, layouts, seeds, errors.
+
+Training with augmentation (fit(transform=augment_batch)) is tested in test_train.py.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from nnmath.augment import augment_batch, fit_augmented, rotate, shift
-from nnmath.mlp import MLP
-from nnmath.optim import Adam
+from nnmath.augment import augment_batch, rotate, shift
 
 
 def _lit(r: int, c: int, m: int = 1) -> np.ndarray:
@@ -200,46 +201,3 @@ def test_clear_errors():
         augment_batch(X, rng, max_shift=1.5)
     with pytest.raises(ValueError, match="max_angle"):
         augment_batch(X, rng, max_angle=float("nan"))
-
-
-# --------------------------------------------------------------------------- training
-
-
-def _tiny_problem() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 3, 90)
-    images = np.zeros((90, 28, 28), np.float32)
-    for k in range(3):  # class k: a bar in rows 8 + 5k .. 11 + 5k
-        images[y == k, 8 + 5 * k : 12 + 5 * k, 8:20] = 1
-    return images.reshape(90, 784).T, y
-
-
-def test_fit_augmented_learns_and_is_deterministic():
-    X, y = _tiny_problem()
-
-    def run() -> tuple[MLP, object]:
-        model = MLP((784, 16, 3), seed=0)
-        history = fit_augmented(
-            model,
-            Adam(0.01),
-            X,
-            y,
-            epochs=4,
-            batch_size=32,
-            seed=1,
-            X_dev=X,
-            y_dev=y,
-            schedule=lambda epoch: 0.01 / (epoch + 1),
-        )
-        return model, history
-
-    model, history = run()
-    again, _ = run()
-    assert history.epoch == [1, 2, 3, 4]
-    assert history.lr == pytest.approx([0.01, 0.005, 0.01 / 3, 0.0025])
-    assert history.dev_accuracy[-1] > 0.9
-    assert history.best_epoch == int(np.argmin(history.dev_loss)) + 1
-    assert len(history.seconds) == 4
-    np.testing.assert_array_equal(model.param_vector, again.param_vector)
-    with pytest.raises(ValueError, match="epochs"):
-        fit_augmented(MLP((784, 3)), Adam(), X, y, epochs=-1, batch_size=8, seed=0)

@@ -141,7 +141,7 @@ def test_train_is_reproducible(trained, work: Path) -> None:
     assert result.returncode == 0, result.stderr
     a, _ = load_model(out)
     b, _ = load_model(again)
-    assert a.param_vector.tobytes() == b.param_vector.tobytes()
+    assert a.flat_params().tobytes() == b.flat_params().tobytes()
     again.unlink()
 
 

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from nnmath import data
+from nnmath import data, files
 from nnmath.data import DataError
 
 NAMES = tuple(data.CHECKSUMS)
@@ -62,7 +62,7 @@ def folder(tmp_path: Path, tiny: dict[str, bytes]) -> Path:
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test here sees the real data folder or the user's cache."""
     monkeypatch.delenv("NNMATH_DATA", raising=False)
-    monkeypatch.setattr(data, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv(files.ENV_VAR, str(tmp_path / "cache"))
 
 
 def test_reads_gzip_and_raw_files(folder: Path, sums: dict[str, str]) -> None:
@@ -139,7 +139,7 @@ def test_offline_without_files(sums: dict[str, str]) -> None:
 def test_corrupt_cached_file_is_never_used(
     tmp_path: Path, tiny: dict[str, bytes], sums: dict[str, str]
 ) -> None:
-    cache = data.cache_dir()
+    cache = files.cache_dir("mnist")
     cache.mkdir(parents=True)
     for name, raw in tiny.items():
         (cache / name).write_bytes(raw)
@@ -196,7 +196,7 @@ def test_falls_back_past_404_and_corrupt_mirrors(
     assert Mirrors.hits[:3] == [
         f"/{k}/{NAMES[0]}.gz" for k in ("missing", "corrupt", "good")
     ]
-    cached = sorted(p.name for p in data.cache_dir().iterdir())
+    cached = sorted(p.name for p in files.cache_dir("mnist").iterdir())
     assert cached == sorted(f"{name}.gz" for name in NAMES)  # nothing else left behind
     # A second load reads the cache and asks no mirror.
     Mirrors.hits.clear()
@@ -211,7 +211,7 @@ def test_failed_download_leaves_nothing(server: str, sums: dict[str, str]) -> No
         )
     message = str(err.value)
     assert "404" in message and "SHA-256" in message and "NNMATH_DATA" in message
-    cache = data.cache_dir()
+    cache = files.cache_dir("mnist")
     assert not cache.exists() or list(cache.iterdir()) == []
 
 
@@ -257,16 +257,6 @@ def test_train_dev_split_is_seeded_and_disjoint() -> None:
     assert len(a[1]) == 90 and len(a[3]) == 10
     assert sorted(np.concatenate([a[1], a[3]]).tolist()) == list(range(100))
     np.testing.assert_array_equal(a[0].ravel(), a[1])  # images stay with their labels
-
-
-def test_minibatches_cover_every_column_once() -> None:
-    X, y = np.arange(20).reshape(2, 10), np.arange(10)
-    batches = list(data.minibatches(X, y, 4, rng=np.random.default_rng(0)))
-    assert [b[1].size for b in batches] == [4, 4, 2]
-    seen = np.concatenate([b[1] for b in batches])
-    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
-    for Xb, yb in batches:
-        np.testing.assert_array_equal(Xb[0], yb)
 
 
 def test_load_mnist_csv(tmp_path: Path) -> None:

@@ -6,21 +6,14 @@ import numpy as np
 import pytest
 from nnmath.activations import relu, softmax
 from nnmath.data import scale_pixels, to_columns
+from nnmath.fast.mlp import flattened
 from nnmath.gradcheck import check_gradient
+from nnmath.init import INITS, scaled_init, xavier_init
 from nnmath.losses import cross_entropy
-from nnmath.mlp import (
-    INITS,
-    MLP,
-    dropout,
-    l2_grad,
-    l2_loss,
-    layer_db,
-    layer_dw,
-    layer_dz,
-    layer_forward,
-    scaled_init,
-    xavier_init,
-)
+from nnmath.mlp import MLP, layer_db, layer_dw, layer_dz, layer_forward
+from nnmath.optim import SGD
+from nnmath.regularise import RegularisedMLP, dropout, l2_grad, l2_loss
+from nnmath.train import fit
 from nnmath.twolayer import backward_prop, forward_prop, init_params
 
 SMALL = (20, 7, 5, 3)
@@ -41,7 +34,7 @@ def _random_biases(model: MLP, seed: int = 0) -> MLP:
 
 
 def _far_from_kinks(model: MLP) -> bool:
-    return min(np.abs(Z).min() for Z in model._Z[:-1]) > 1e-4
+    return min(np.abs(Z).min() for Z in model.Z[:-1]) > 1e-4
 
 
 def _grad_errors(model: MLP, loss, analytic: list[np.ndarray]) -> dict[str, float]:
@@ -178,14 +171,14 @@ def test_dropout_keeps_the_expected_value():
 def test_dropout_is_the_identity_at_test_time():
     X, _ = _small_batch()
     plain = MLP(SMALL, seed=1, dtype=np.float64)
-    with_dropout = MLP(SMALL, seed=1, dropout=0.5, dtype=np.float64)
+    with_dropout = RegularisedMLP(SMALL, seed=1, dropout=0.5, dtype=np.float64)
     np.testing.assert_array_equal(with_dropout.forward(X), plain.forward(X))
     np.testing.assert_array_equal(with_dropout.predict_proba(X), plain.forward(X))
     assert not np.array_equal(with_dropout.forward(X, train=True), plain.forward(X))
     # the hidden activations of the training pass are those of the plain network, masked
-    A1 = with_dropout._A[1]
+    A1 = with_dropout.A[1]
     kept = A1 != 0
-    np.testing.assert_allclose(A1[kept], 2 * relu(plain._Z[0])[kept])
+    np.testing.assert_allclose(A1[kept], 2 * relu(plain.Z[0])[kept])
 
 
 # --------------------------------------------------------------------------- forward
@@ -203,7 +196,8 @@ def test_forward_composes_the_layers():
     assert out.shape == (3, 4)
     np.testing.assert_allclose(out, A, rtol=1e-14)
     np.testing.assert_allclose(out.sum(axis=0), 1)
-    assert [z.shape for z in model._Z] == [(7, 4), (5, 4), (3, 4)]
+    assert [z.shape for z in model.Z] == [(7, 4), (5, 4), (3, 4)]
+    assert [a.shape for a in model.A] == [(20, 4), (7, 4), (5, 4), (3, 4)]
 
 
 def test_float32_end_to_end():
@@ -214,11 +208,11 @@ def test_float32_end_to_end():
     assert out.dtype == np.float32
     grads = model.backward(np.arange(5))
     assert all(g.dtype == np.float32 for g in grads)
-    assert model.param_vector.dtype == model.grad_vector.dtype == np.float32
-    assert model.param_vector.size == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    assert model.flat_params().dtype == model.flat_gradients().dtype == np.float32
+    assert model.n_params == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
 
 
-def test_params_and_gradients_are_views_of_two_vectors():
+def test_params_and_flat_vectors():
     model = MLP(SMALL, seed=0)
     assert [p.shape for p in model.params] == [
         (7, 20),
@@ -228,10 +222,15 @@ def test_params_and_gradients_are_views_of_two_vectors():
         (3, 5),
         (3, 1),
     ]
-    assert all(np.shares_memory(p, model.param_vector) for p in model.params)
-    assert all(np.shares_memory(g, model.grad_vector) for g in model.gradients)
-    model.param_vector[:] = 0
+    vector = model.flat_params()
+    assert vector.shape == (model.n_params,)
+    np.testing.assert_array_equal(vector[: 7 * 20], model.W[0].ravel())
+    vector[:] = 0  # a copy: the network is unchanged
+    assert model.W[2].any()
+    model.set_flat_params(vector)
     assert not model.W[2].any()
+    with pytest.raises(ValueError, match=r"vector: expected \(205,\) for sizes .* got \(204,\)"):
+        model.set_flat_params(vector[:-1])
     new = [np.full(p.shape, i, dtype=np.float64) for i, p in enumerate(model.params)]
     model.set_params(new)
     assert model.b[1].dtype == np.float32 and (model.b[1] == 3).all()
@@ -241,9 +240,44 @@ def test_params_and_gradients_are_views_of_two_vectors():
         model.set_params(new[:4])
 
 
+def test_rebinding_a_weight_matrix_is_safe():
+    # The taught network holds its arrays as they are, no view of a hidden vector: a matrix
+    # rebound by the reader is the one that forward, backward and training use.
+    X, y = _small_batch(m=30)
+    start = MLP(SMALL, seed=1, dtype=np.float64)
+    rebound, copied = MLP(SMALL, seed=0, dtype=np.float64), MLP(SMALL, seed=0, dtype=np.float64)
+    rebound.W[0], rebound.b[0] = start.W[0].copy(), start.b[0].copy()
+    copied.set_params([start.W[0], start.b[0], *copied.params[2:]])
+    np.testing.assert_array_equal(rebound.forward(X), copied.forward(X))
+    for network in (rebound, copied):
+        fit(network, SGD(0.1), X, y, epochs=2, batch_size=8, seed=0)
+    assert rebound.flat_params().tobytes() == copied.flat_params().tobytes()
+    assert not np.array_equal(rebound.W[0], start.W[0])  # the rebound matrix was trained
+
+
+def test_flattened_is_an_explicit_opt_in_for_a_block():
+    X, y = _small_batch()
+    model = MLP(SMALL, seed=0, dtype=np.float64)
+    own = model.params
+    before = model.flat_params()
+    with flattened(model) as (params, grads):
+        np.testing.assert_array_equal(params, before)  # the values are unchanged
+        assert all(np.shares_memory(p, params) for p in model.params)
+        assert all(np.shares_memory(g, grads) for g in model.gradients)
+        model.forward(X)
+        model.backward(y)  # written into the flat gradient vector
+        np.testing.assert_array_equal(grads, model.flat_gradients())
+        params -= 0.1 * grads  # one step on the vector is a step on every array
+        stepped = params.copy()
+    assert all(a is b for a, b in zip(model.params, own, strict=True))  # its own arrays
+    assert not any(np.shares_memory(p, params) for p in model.params)
+    np.testing.assert_array_equal(model.flat_params(), stepped)
+    np.testing.assert_array_equal(model.flat_gradients(), grads)
+
+
 def test_predict_and_loss():
     X, y = _small_batch(m=25)
-    model = MLP(SMALL, seed=3, dtype=np.float64, l2=0.7)
+    model = RegularisedMLP(SMALL, seed=3, dtype=np.float64, l2=0.7)
     A = model.forward(X)
     np.testing.assert_allclose(model.predict_proba(X, batch_size=7), A, rtol=1e-14)
     np.testing.assert_array_equal(model.predict(X), np.argmax(A, axis=0))
@@ -280,7 +314,7 @@ def test_backward_gradient_check():
 @pytest.mark.equation("eq-l2-loss", "eq-l2-grad")
 def test_backward_gradient_check_with_l2():
     X, y = _small_batch(m=6, seed=1)
-    model = _random_biases(MLP(SMALL, seed=6, dtype=np.float64, l2=0.9))
+    model = _random_biases(RegularisedMLP(SMALL, seed=6, dtype=np.float64, l2=0.9))
     model.forward(X)
     assert _far_from_kinks(model)
     analytic = [g.copy() for g in model.backward(y)]
@@ -299,15 +333,19 @@ def test_backward_gradient_check_with_dropout():
     # The masks are drawn from a generator re-made at every call, so the loss seen by the
     # finite differences always uses the masks of the analytic pass.
     X, y = _small_batch(m=8, seed=2)
-    model = _random_biases(MLP(SMALL, seed=7, dtype=np.float64, dropout=0.4, l2=0.3))
+    model = _random_biases(
+        RegularisedMLP(SMALL, seed=7, dtype=np.float64, dropout=0.4, l2=0.3)
+    )
 
     def loss() -> float:
-        A = model.forward(X, train=True, rng=np.random.default_rng(11))
+        model.rng = np.random.default_rng(11)
+        A = model.forward(X, train=True)
         return l2_loss(cross_entropy(A, y), model.W, model.l2, X.shape[1])
 
     loss()
     assert _far_from_kinks(model)
-    assert any(not m.all() for m in model._masks[:-1])  # some units are dropped
+    assert model.masks[-1] is None  # the output layer is never dropped
+    assert any(not m.all() for m in model.masks[:-1])  # some units are dropped
     analytic = [g.copy() for g in model.backward(y)]
     errors = _grad_errors(model, loss, analytic)
     assert max(errors.values()) < 1e-6, errors
@@ -347,10 +385,10 @@ def test_784_10_10_matches_part_one(mnist, dtype, rtol):
 
 def test_same_seed_same_network():
     a, b, c = MLP(seed=1), MLP(seed=1), MLP(seed=2)
-    assert a.param_vector.tobytes() == b.param_vector.tobytes()
+    assert a.flat_params().tobytes() == b.flat_params().tobytes()
     assert not np.array_equal(a.W[0], c.W[0])
     X = np.random.default_rng(0).random((784, 4), dtype=np.float32)
-    dropping = [MLP(seed=1, dropout=0.5).forward(X, train=True) for _ in range(2)]
+    dropping = [RegularisedMLP(seed=1, dropout=0.5).forward(X, train=True) for _ in range(2)]
     np.testing.assert_array_equal(*dropping)
 
 
@@ -368,9 +406,9 @@ def test_constructor_rejects_bad_settings():
     with pytest.raises(
         ValueError, match=r"dropout: expected a drop probability in \[0, 1\)"
     ):
-        MLP(dropout=1.0)
+        RegularisedMLP(dropout=1.0)
     with pytest.raises(ValueError, match="l2: expected lambda >= 0, got -1"):
-        MLP(l2=-1)
+        RegularisedMLP(l2=-1)
     with pytest.raises(TypeError, match="dtype"):
         MLP(dtype=np.int32)
 
@@ -402,7 +440,34 @@ def test_forward_and_backward_name_the_shapes():
 
 
 def test_repr():
-    assert repr(MLP(init="xavier", dropout=0.2)) == (
-        "MLP(sizes=(784, 128, 64, 10), init='xavier', l2=0.0, dropout=0.2, "
+    assert repr(MLP(init="xavier")) == (
+        "MLP(sizes=(784, 128, 64, 10), init='xavier', dtype=float32, seed=0)"
+    )
+    assert repr(RegularisedMLP(init="xavier", dropout=0.2)) == (
+        "RegularisedMLP(sizes=(784, 128, 64, 10), init='xavier', l2=0.0, dropout=0.2, "
         "dtype=float32, seed=0)"
     )
+
+
+def test_regularised_mlp_without_regularisation_is_the_mlp():
+    X, y = _small_batch(m=9)
+    plain, regularised = MLP(SMALL, seed=4), RegularisedMLP(SMALL, seed=4)
+    for network in (plain, regularised):
+        network.forward(X, train=True)
+        network.backward(y)
+    for a, b in zip(plain.params + plain.gradients,
+                    regularised.params + regularised.gradients, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert plain.loss(X, y) == regularised.loss(X, y)
+
+
+def test_regularised_mlp_predicts_without_dropout_or_touching_the_cache():
+    X, y = _small_batch(m=6)
+    model = RegularisedMLP(SMALL, seed=2, dropout=0.5, dtype=np.float64)
+    model.forward(X, train=True)
+    masks, first = list(model.masks), [g.copy() for g in model.backward(y)]
+    plain = MLP(SMALL, seed=2, dtype=np.float64)
+    np.testing.assert_array_equal(model.predict_proba(X), plain.forward(X))
+    assert all(a is b for a, b in zip(masks, model.masks, strict=True))
+    for a, b in zip(first, model.backward(y), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -21,6 +21,7 @@ from nnmath.model_io import (
     load_model,
     save_model,
 )
+from nnmath.regularise import RegularisedMLP
 from nnmath.train import evaluate
 
 
@@ -28,7 +29,7 @@ def _model(sizes=(784, 16, 10), seed=3, dtype=np.float32) -> MLP:
     """A network whose every parameter (biases too) is random, so nothing is left at 0."""
     model = MLP(sizes, seed=seed, dtype=dtype)
     rng = np.random.default_rng(seed)
-    model.param_vector[...] = rng.standard_normal(model.param_vector.size)
+    model.set_flat_params(rng.standard_normal(model.n_params))
     return model
 
 
@@ -85,8 +86,8 @@ def test_round_trip_any_network(tmp_path_factory, sizes, dtype, seed) -> None:
     path = save_model(tmp_path_factory.mktemp("m") / "m.npz", model)
     loaded, _ = load_model(path)
     assert loaded.sizes == tuple(sizes)
-    assert loaded.param_vector.dtype == np.dtype(dtype)
-    assert loaded.param_vector.tobytes() == model.param_vector.tobytes()
+    assert loaded.flat_params().dtype == np.dtype(dtype)
+    assert loaded.flat_params().tobytes() == model.flat_params().tobytes()
 
 
 def test_metadata_has_the_required_keys_and_keeps_the_callers(tmp_path: Path) -> None:
@@ -304,6 +305,34 @@ def test_loading_never_unpickles(tmp_path: Path, monkeypatch) -> None:
         load_model(_pickled(tmp_path))
 
 
+# --------------------------------------------------------------------------- regularised
+
+
+def test_a_regularised_network_round_trips(tmp_path: Path) -> None:
+    model = RegularisedMLP((784, 16, 10), seed=2, l2=1e-3, dropout=0.25)
+    model.set_flat_params(np.random.default_rng(2).standard_normal(model.n_params))
+    path = save_model(tmp_path / "r.npz", model, metadata={"regularisation": "ignored"})
+    loaded, meta = load_model(path)
+    assert type(loaded) is RegularisedMLP
+    assert (loaded.l2, loaded.dropout) == (1e-3, 0.25)
+    assert meta["regularisation"] == {"l2": 1e-3, "dropout": 0.25}
+    assert loaded.flat_params().tobytes() == model.flat_params().tobytes()
+    plain, meta = load_model(save_model(tmp_path / "p.npz", MLP((784, 16, 10))))
+    assert type(plain) is MLP and "regularisation" not in meta
+
+
+@pytest.mark.parametrize("found", [{"l2": -1.0, "dropout": 0.0}, {"l2": 0.1}, [0.1, 0.2]])
+def test_a_bad_regularisation_is_refused(tmp_path: Path, found: object) -> None:
+    path = save_model(tmp_path / "r.npz", RegularisedMLP((784, 16, 10), l2=0.1))
+    arrays = dict(np.load(path))
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["regularisation"] = found
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    _write_npz(path, arrays)
+    with pytest.raises(ModelFileError, match="expected 'regularisation' as"):
+        load_model(path)
+
+
 # --------------------------------------------------------------------------- the default model
 
 
@@ -314,6 +343,7 @@ def test_default_model_ships_with_the_package() -> None:
     assert path.is_file()
     assert path.stat().st_size < 1_000_000
     model, meta = load_model(path)
+    assert type(model) is MLP  # a file written before regularisation had a class of its own
     assert model.sizes == (784, 128, 64, 10)
     assert model.dtype == np.float32
     assert isinstance(meta["seed"], int)

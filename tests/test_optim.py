@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from nnmath.fast.mlp import flattened
 from nnmath.mlp import MLP
 from nnmath.optim import (
     SGD,
@@ -164,13 +165,13 @@ def test_one_flat_vector_is_the_same_arithmetic_as_separate_arrays(make):
     model_a, model_b = MLP((6, 5, 4, 3), seed=0), MLP((6, 5, 4, 3), seed=0)
     rng = np.random.default_rng(1)
     opt_a, opt_b = make(), make()
-    for _ in range(3):
-        model_a.grad_vector[:] = model_b.grad_vector[:] = rng.standard_normal(
-            model_a.grad_vector.size
-        )
-        opt_a.step(model_a.params, model_a.gradients)
-        opt_b.step([model_b.param_vector], [model_b.grad_vector])
-    assert model_a.param_vector.tobytes() == model_b.param_vector.tobytes()
+    with flattened(model_b) as (params_b, grads_b):  # the fast path's opt-in
+        for _ in range(3):
+            grads_b[:] = rng.standard_normal(grads_b.size)
+            grads_a = [g.copy() for g in model_b.gradients]  # the same numbers, apart
+            opt_a.step(model_a.params, grads_a)
+            opt_b.step([params_b], [grads_b])
+    assert model_a.flat_params().tobytes() == model_b.flat_params().tobytes()
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from nnmath import runs
+from nnmath import files, mlp, optim, runs, train
 
 
 class Counter:
@@ -40,14 +41,15 @@ def test_second_call_hits_the_cache(tmp_path):
     for p, q in zip(params, again, strict=True):
         np.testing.assert_array_equal(p, q)
         assert p.dtype == q.dtype
-    key = runs.run_key(CONFIG)
+    key = runs.run_key(CONFIG, runs.source_hash(train))
     assert _files(tmp_path) == [f"{key}.json", f"{key}.npz"]
 
 
 def test_key_ignores_key_order_and_tuples_but_not_values():
-    assert runs.run_key({"a": 1, "b": (2, 3)}) == runs.run_key({"b": [2, 3], "a": 1})
-    assert runs.run_key({"a": 1}) != runs.run_key({"a": 2})
-    assert runs.run_key({"a": 1}, source="x") != runs.run_key({"a": 1}, source="y")
+    key = runs.run_key
+    assert key({"a": 1, "b": (2, 3)}, "s") == key({"b": [2, 3], "a": 1}, "s")
+    assert key({"a": 1}, "s") != key({"a": 2}, "s")
+    assert key({"a": 1}, source="x") != key({"a": 1}, source="y")
 
 
 def test_changing_the_config_misses(tmp_path):
@@ -60,14 +62,60 @@ def test_changing_the_config_misses(tmp_path):
 def test_changing_the_source_misses(tmp_path, monkeypatch):
     train = Counter()
     runs.cached_run(CONFIG, train, folder=tmp_path)
-    monkeypatch.setattr(runs, "source_hash", lambda: "edited")
+    monkeypatch.setattr(runs, "source_hash", lambda train_fn: "edited")
     runs.cached_run(CONFIG, train, folder=tmp_path)
     assert train.calls == 2
 
 
-def test_source_hash_covers_the_package():
-    digest = runs.source_hash()
-    assert len(digest) == 64 and digest == runs.source_hash()
+X_TOY = np.random.default_rng(0).random((4, 12))
+Y_TOY = np.arange(12) % 2
+
+
+def train_toy(config: dict) -> tuple[list[np.ndarray], dict]:
+    """A run as a chapter writes one: nnmath's modules, reached through their names."""
+    model = mlp.MLP([4, 3, 2], seed=config["seed"], dtype=np.float64)
+    history = train.fit(model, optim.SGD(0.1), X_TOY, Y_TOY, epochs=1, batch_size=4, seed=0)
+    return [p.copy() for p in model.params], history.to_dict()
+
+
+def test_modules_run_by_follow_the_imports():
+    found = runs.modules_run_by(train_toy)
+    for name in ("nnmath", "nnmath.mlp", "nnmath.optim", "nnmath.train", "nnmath.checks",
+                 "nnmath.seeding", "nnmath.fast", "nnmath.fast.mlp", "nnmath.losses"):
+        assert name in found
+    assert not any(name.startswith(("nnmath.plots", "nnmath.cli")) for name in found)
+    assert runs.modules_run_by(Counter()) == []  # no nnmath at all
+
+
+def test_the_key_hashes_only_the_code_a_run_executes(tmp_path, monkeypatch):
+    copy = tmp_path / "nnmath"
+    shutil.copytree(runs.package_root(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(runs, "package_root", lambda: copy)
+    before = runs.source_hash(train_toy)
+    assert before == runs.source_hash(train_toy)
+    figures = sorted(f"plots/{path.name}" for path in (copy / "plots").glob("*.py"))
+    assert "plots/gradient_descent.py" in figures
+    for figure_or_command in (*figures, "cli.py"):
+        with (copy / figure_or_command).open("a") as f:
+            f.write("\n# recoloured\n")
+        assert runs.source_hash(train_toy) == before, figure_or_command
+    for trained_by in ("train.py", "checks.py", "fast/mlp.py"):
+        with (copy / trained_by).open("a") as f:
+            f.write("\n# changed\n")
+        after = runs.source_hash(train_toy)
+        assert after != before, trained_by
+        before = after
+
+
+def test_the_key_hashes_the_arrays_a_run_reads():
+    data = np.zeros(3)
+
+    def reads(config: dict) -> tuple[list[np.ndarray], dict]:
+        return [data + config["seed"]], {}
+
+    before = runs.source_hash(reads)
+    data[1] = 1
+    assert runs.source_hash(reads) != before
 
 
 @pytest.mark.parametrize(
@@ -98,7 +146,7 @@ def test_source_hash_covers_the_package():
 def test_a_damaged_entry_is_recomputed(tmp_path, damage):
     train = Counter()
     params, _ = runs.cached_run(CONFIG, train, folder=tmp_path)
-    key = runs.run_key(CONFIG)
+    key = runs.run_key(CONFIG, runs.source_hash(train))
     damage(tmp_path / f"{key}.npz", tmp_path / f"{key}.json")
     again, _ = runs.cached_run(CONFIG, train, folder=tmp_path)
     assert train.calls == 2
@@ -110,7 +158,7 @@ def test_a_damaged_entry_is_recomputed(tmp_path, damage):
 def test_a_tampered_npz_with_valid_zip_is_recomputed(tmp_path):
     train = Counter()
     runs.cached_run(CONFIG, train, folder=tmp_path)
-    key = runs.run_key(CONFIG)
+    key = runs.run_key(CONFIG, runs.source_hash(train))
     np.savez(tmp_path / f"{key}.npz", p000=np.ones((3, 2)), p001=np.ones((3, 1)))
     params, _ = runs.cached_run(CONFIG, train, folder=tmp_path)
     assert train.calls == 2
@@ -131,7 +179,7 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
         file.write(b"half an archive")
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs.np, "savez", failing_savez)
+    monkeypatch.setattr(np, "savez", failing_savez)
     with pytest.raises(OSError, match="disk full"):
         runs.cached_run(CONFIG, Counter(), folder=tmp_path)
     assert _files(tmp_path) == []
@@ -145,19 +193,19 @@ def test_train_fn_cannot_change_the_key(tmp_path):
     config = dict(CONFIG)
     runs.cached_run(config, mutating, folder=tmp_path)
     assert config == CONFIG
-    assert (tmp_path / f"{runs.run_key(CONFIG)}.json").exists()
+    assert (tmp_path / f"{runs.run_key(CONFIG, runs.source_hash(mutating))}.json").exists()
 
 
 def test_cache_dir_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(runs.ENV_VAR, str(tmp_path / "here"))
-    assert runs.cache_dir() == tmp_path / "here"
+    monkeypatch.setenv(files.ENV_VAR, str(tmp_path / "here"))
+    assert files.cache_dir("runs") == tmp_path / "here" / "runs"
     train = Counter()
     runs.cached_run(CONFIG, train)
     runs.cached_run(CONFIG, train)
     assert train.calls == 1
-    assert len(_files(tmp_path / "here")) == 2
-    monkeypatch.delenv(runs.ENV_VAR)
-    assert runs.cache_dir().parts[-2:] == ("nnmath", "runs")
+    assert len(_files(tmp_path / "here" / "runs")) == 2
+    monkeypatch.delenv(files.ENV_VAR)
+    assert files.cache_dir("runs").parts[-2:] == ("nnmath", "runs")
 
 
 def test_clear_errors(tmp_path):

@@ -6,11 +6,16 @@ from functools import partial
 
 import numpy as np
 import pytest
+from nnmath.augment import augment_batch
 from nnmath.data import scale_pixels, to_columns, train_dev_split
+from nnmath.fast import blas_threads
+from nnmath.fast import mlp as fast_mlp
 from nnmath.losses import cross_entropy
 from nnmath.mlp import MLP
-from nnmath.optim import SGD, Adam, step_schedule
-from nnmath.train import History, evaluate, fit
+from nnmath.optim import SGD, Adam, Momentum, step_schedule
+from nnmath.regularise import RegularisedMLP
+from nnmath.seeding import rng as seeded
+from nnmath.train import History, evaluate, fit, train_epoch
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +112,7 @@ def test_the_slides_recipe_stalls(split):
 
 def test_dropout_and_l2_still_learn(subset):
     X, y, X_dev, y_dev = subset
-    model = MLP(seed=0, dropout=0.2, l2=1e-3)
+    model = RegularisedMLP(seed=0, dropout=0.2, l2=1e-3)
     history = fit(
         model,
         Adam(1e-3),
@@ -131,9 +136,9 @@ def test_same_seed_bitwise_identical_weights(subset):
     X, y = X[:, :2000], y[:2000]
     runs = []
     for seed in (3, 3, 4):
-        model = MLP(seed=0, dropout=0.1)
+        model = RegularisedMLP(seed=0, dropout=0.1)
         fit(model, Adam(1e-3), X, y, epochs=2, batch_size=100, seed=seed)
-        runs.append(model.param_vector)
+        runs.append(model.flat_params())
     assert runs[0].dtype == np.float32
     assert runs[0].tobytes() == runs[1].tobytes()
     assert not np.array_equal(runs[0], runs[2])  # another shuffle
@@ -141,24 +146,50 @@ def test_same_seed_bitwise_identical_weights(subset):
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_fit_is_the_plain_loop(dropout):
-    # The fast path (row-major copy, reused buffer, one flat parameter vector) computes
-    # what the textbook loop computes with the public methods.
+    # fit's epochs, fast or plain, compute what the textbook loop computes with the public
+    # methods.
     X, y = _toy(m=70)
-    kwargs = dict(
-        sizes=(12, 8, 6, 3), seed=1, dropout=dropout, l2=0.01, dtype=np.float64
-    )
-    fast, plain = MLP(**kwargs), MLP(**kwargs)
+    kwargs = dict(sizes=(12, 8, 6, 3), seed=1, dropout=dropout, l2=0.01, dtype=np.float64)
+    fast, plain, by_hand = (RegularisedMLP(**kwargs) for _ in range(3))
     fit(fast, Adam(0.01), X, y, epochs=3, batch_size=16, seed=5)
-    rng, opt = np.random.default_rng(5), Adam(0.01)
+    fit(plain, Adam(0.01), X, y, epochs=3, batch_size=16, seed=5, fast=False)
+    rng, opt = seeded(5), Adam(0.01)
     for _ in range(3):
         order = rng.permutation(70)
         for start in range(0, 70, 16):
             idx = order[start : start + 16]
-            plain.forward(X[:, idx], train=True)
-            opt.step(plain.params, plain.backward(y[idx]))
-    np.testing.assert_allclose(
-        fast.param_vector, plain.param_vector, rtol=1e-12, atol=1e-14
-    )
+            by_hand.forward(X[:, idx], train=True)
+            opt.step(by_hand.params, by_hand.backward(y[idx]))
+    for model in (fast, plain):
+        np.testing.assert_allclose(
+            model.flat_params(), by_hand.flat_params(), rtol=1e-12, atol=1e-14
+        )
+
+
+@pytest.mark.parametrize("model", ["plain", "regularised"])
+def test_fast_epoch_equals_the_plain_epoch(subset, model):
+    # The contract of nnmath.fast.mlp: the same steps as train.train_epoch, on MNIST, in
+    # the training dtype.
+    X, y, _, _ = subset
+    X, y = X[:, :3000], y[:3000]
+    make = (lambda: MLP(seed=3)) if model == "plain" else (
+        lambda: RegularisedMLP(seed=3, dropout=0.2, l2=1e-3))
+    results = {}
+    for name, epoch in (("fast", fast_mlp.train_epoch), ("plain", train_epoch)):
+        network, optimizer, rng = make(), Momentum(0.05), seeded(8)
+        with blas_threads(1):  # as fit trains
+            stats = [epoch(network, optimizer, X, y, 100, rng) for _ in range(2)]
+        results[name] = network.flat_params(), stats
+    np.testing.assert_allclose(results["fast"][0], results["plain"][0], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(results["fast"][1], results["plain"][1], rtol=1e-5)
+
+
+def test_train_epoch_returns_the_running_loss_and_accuracy():
+    X, y = _toy(m=40)
+    model = MLP((12, 5, 3), seed=0, dtype=np.float64)
+    loss, accuracy = train_epoch(model, SGD(0.0), X, y, 40, seeded(0))  # lr 0: no change
+    assert loss == pytest.approx(cross_entropy(model.predict_proba(X), y), rel=1e-12)
+    assert accuracy == pytest.approx(np.mean(model.predict(X) == y))
 
 
 # --------------------------------------------------------------------------- options
@@ -186,7 +217,7 @@ def test_early_stopping_restores_the_best_weights(subset):
     snapshots = {}
 
     def keep(model: MLP, history: History) -> None:
-        snapshots[history.epoch[-1]] = model.param_vector.copy()
+        snapshots[history.epoch[-1]] = model.flat_params()
 
     model = MLP(seed=0)
     history = fit(
@@ -206,7 +237,7 @@ def test_early_stopping_restores_the_best_weights(subset):
     assert history.stopped_early
     assert len(history) == history.best_epoch + 2 < 30
     assert history.best_epoch == 1 + int(np.argmin(history.dev_loss))
-    assert model.param_vector.tobytes() == snapshots[history.best_epoch].tobytes()
+    assert model.flat_params().tobytes() == snapshots[history.best_epoch].tobytes()
     assert evaluate(model, X_dev, y_dev)[0] == pytest.approx(min(history.dev_loss))
 
 
@@ -244,11 +275,11 @@ def test_progress_bar_only_when_asked(capsys):
 def test_zero_epochs_and_a_batch_larger_than_the_data():
     X, y = _toy(m=10)
     model = MLP((12, 5, 3))
-    start = model.param_vector.copy()
+    start = model.flat_params()
     assert len(fit(model, SGD(0.1), X, y, epochs=0, batch_size=4, seed=0)) == 0
-    np.testing.assert_array_equal(model.param_vector, start)
+    np.testing.assert_array_equal(model.flat_params(), start)
     history = fit(model, SGD(0.1), X, y, epochs=1, batch_size=1000, seed=0)
-    assert len(history) == 1 and not np.array_equal(model.param_vector, start)
+    assert len(history) == 1 and not np.array_equal(model.flat_params(), start)
 
 
 def test_fit_rejects_bad_input_early():
@@ -277,3 +308,62 @@ def test_fit_rejects_bad_input_early():
         fit(model, opt, X, y, epochs=1.5, batch_size=4, seed=0)
     with pytest.raises(ValueError, match="at least one example"):
         run(X[:, :0], y[:0])
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def _tiny_problem() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 90)
+    images = np.zeros((90, 28, 28), np.float32)
+    for k in range(3):  # class k: a bar in rows 8 + 5k .. 11 + 5k
+        images[y == k, 8 + 5 * k : 12 + 5 * k, 8:20] = 1
+    return images.reshape(90, 784).T, y
+
+
+def test_fit_with_a_transform_learns_and_is_deterministic():
+    X, y = _tiny_problem()
+    seen = []
+
+    def transform(images, rng):
+        seen.append(images.shape)
+        return augment_batch(images, rng)
+
+    def run() -> tuple[MLP, History]:
+        model = MLP((784, 16, 3), seed=0)
+        history = fit(
+            model, Adam(0.01), X, y, epochs=4, batch_size=32, seed=1, X_dev=X, y_dev=y,
+            schedule=lambda epoch: 0.01 / (epoch + 1), transform=transform,
+        )
+        return model, history
+
+    model, history = run()
+    again, _ = run()
+    assert seen == [(784, 90)] * 8  # once per epoch, on the whole training set
+    assert history.epoch == [1, 2, 3, 4]
+    assert history.lr == pytest.approx([0.01, 0.005, 0.01 / 3, 0.0025])
+    assert history.dev_accuracy[-1] > 0.9
+    assert history.best_epoch == int(np.argmin(history.dev_loss)) + 1
+    np.testing.assert_array_equal(model.flat_params(), again.flat_params())
+    plain = MLP((784, 16, 3), seed=0)
+    fit(plain, Adam(0.01), X, y, epochs=4, batch_size=32, seed=1)
+    assert not np.array_equal(plain.flat_params(), model.flat_params())
+
+
+def test_early_stopping_works_with_a_transform():
+    X, y = _tiny_problem()
+    model = MLP((784, 16, 3), seed=0)
+    history = fit(
+        model, Adam(0.05), X, y, epochs=40, batch_size=16, seed=0, X_dev=X[:, ::3],
+        y_dev=y[::3], transform=augment_batch, early_stopping=2,
+    )
+    assert history.stopped_early and len(history) == history.best_epoch + 2 < 40
+    assert evaluate(model, X[:, ::3], y[::3])[0] == pytest.approx(min(history.dev_loss))
+
+
+def test_the_transform_output_is_checked():
+    X, y = _toy()
+    with pytest.raises(ValueError, match=r"X: expected \(12, m\) .* got \(64, 12\)"):
+        fit(MLP((12, 5, 3)), SGD(0.1), X, y, epochs=1, batch_size=8, seed=0,
+            transform=lambda X, rng: X.T)

@@ -6,8 +6,11 @@ import os
 
 import numpy as np
 import pytest
+from nnmath import twolayer
 from nnmath.activations import relu, softmax
 from nnmath.data import DataError, load_mnist, scale_pixels, to_columns, train_dev_split
+from nnmath.fast import twolayer as fast_twolayer
+from nnmath.fast.twolayer import full_batch_gradient, split_blocks
 from nnmath.gradcheck import check_gradient
 from nnmath.losses import cross_entropy, softmax_cross_entropy_grad
 from nnmath.twolayer import (
@@ -15,7 +18,6 @@ from nnmath.twolayer import (
     backward_prop,
     bias_gradient,
     forward_prop,
-    full_batch_gradient,
     get_accuracy,
     get_predictions,
     gradient_descent,
@@ -23,7 +25,6 @@ from nnmath.twolayer import (
     init_params,
     linear,
     make_predictions,
-    split_blocks,
     update_params,
     weight_gradient,
 )
@@ -263,7 +264,7 @@ def test_get_predictions_by_hand():
 def test_get_accuracy_by_hand():
     assert get_accuracy(np.array([1, 2, 3]), np.array([1, 0, 3])) == pytest.approx(2 / 3)
     assert get_accuracy(np.array([4, 4]), np.array([4, 4])) == 1.0
-    with pytest.raises(ValueError, match=r"got \(3,\) and \(2,\)"):
+    with pytest.raises(ValueError, match=r"got \(2,\) and \(3,\)"):  # y_true, y_pred
         get_accuracy(np.array([1, 2, 3]), np.array([1, 2]))
 
 
@@ -303,7 +304,8 @@ def test_backward_prop_names_expected_and_received_shapes():
         backward_prop(Z1, A1, Z2, A2, params[0], params[2], X.T, np.zeros(5, dtype=int))
 
 
-def test_gradient_descent_rejects_bad_input_early():
+@pytest.mark.parametrize("gradient_descent", [gradient_descent, fast_twolayer.gradient_descent])
+def test_gradient_descent_rejects_bad_input_early(gradient_descent):
     X = np.zeros((784, 6), dtype=np.float32)
     Y = np.arange(6)
     message = r"X: expected \(784, m\) with one column per image .*, got \(6, 784\)"
@@ -322,7 +324,8 @@ def test_gradient_descent_rejects_bad_input_early():
 # --------------------------------------------------------------------------- training
 
 
-def test_gradient_descent_is_deterministic(mnist):
+@pytest.mark.parametrize("gradient_descent", [gradient_descent, fast_twolayer.gradient_descent])
+def test_gradient_descent_is_deterministic(mnist, gradient_descent):
     X_all, y_all, _, _ = mnist
     X, Y = X_all[:, :2000], y_all[:2000]
     first = gradient_descent(X, Y, 0.12, 4, seed=11)
@@ -334,15 +337,64 @@ def test_gradient_descent_is_deterministic(mnist):
     assert not np.array_equal(first[0], other[0])
 
 
-@pytest.mark.parametrize("scheme", ["uniform", "he"])
-def test_gradient_descent_equals_the_plain_loop(mnist, scheme):
+def test_gradient_descent_is_the_plain_loop(mnist):
     X_all, y_all, _, _ = mnist
+    X, Y = X_all[:, :1500], y_all[:1500]
+    package = gradient_descent(X, Y, 0.12, 3, seed=2)
+    plain = _plain_training(X, Y, 0.12, 3, init_params(seed=2))
+    for a, b in zip(package, plain, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_gradient_descent_calls_backward_prop(monkeypatch):
+    calls = []
+
+    def counted(*args):
+        calls.append(args[-1].size)
+        return backward_prop(*args)
+
+    monkeypatch.setattr(twolayer, "backward_prop", counted)
+    X = np.random.default_rng(0).random((784, 30), dtype=np.float32)
+    gradient_descent(X, np.arange(30) % 10, 0.1, 4)
+    assert calls == [30] * 4
+
+
+@pytest.mark.parametrize("scheme", ["uniform", "he"])
+def test_fast_gradient_descent_equals_the_plain_one(mnist, scheme):
+    X_all, y_all, X_dev, y_dev = mnist
     X, Y = X_all[:, :1200].astype(np.float64), y_all[:1200]
-    blocked = gradient_descent(X, Y, 0.12, 3, seed=2, scheme=scheme, dtype=np.float64,
-                               block_size=500)
-    plain = _plain_training(X, Y, 0.12, 3, init_params(seed=2, scheme=scheme, dtype=np.float64))
-    for a, b in zip(blocked, plain, strict=True):
+    runs = {}
+    for name, train in (("fast", fast_twolayer.gradient_descent), ("plain", gradient_descent)):
+        history: list[Record] = []
+        extra = {"block_size": 500} if name == "fast" else {}
+        params = train(X, Y, 0.12, 3, seed=2, scheme=scheme, dtype=np.float64,
+                       X_dev=X_dev[:, :200], y_dev=y_dev[:200], history=history,
+                       record_every=2, **extra)
+        runs[name] = params, history
+    for a, b in zip(runs["fast"][0], runs["plain"][0], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    fast_history, plain_history = runs["fast"][1], runs["plain"][1]
+    assert [r.iteration for r in fast_history] == [r.iteration for r in plain_history] == [0, 2, 3]
+    for fast_record, plain_record in zip(fast_history, plain_history, strict=True):
+        np.testing.assert_allclose(fast_record, plain_record, rtol=1e-10)
+
+
+def test_any_layer_sizes_a_2_2_2_network():
+    # the worked example of the backward pass: two inputs, two hidden units, two classes
+    X = np.array([[0.5, -1.0, 2.0], [1.0, 0.5, -0.5]])
+    Y = np.array([0, 1, 1])
+    params = init_params(seed=0, sizes=(2, 2, 2), dtype=np.float64)
+    assert [p.shape for p in params] == [(2, 2), (2, 1), (2, 2), (2, 1)]
+    Z1, A1, Z2, A2 = forward_prop(*params, X)
+    assert A2.shape == (2, 3)
+    grads = backward_prop(Z1, A1, Z2, A2, params[0], params[2], X, Y)
+    assert [g.shape for g in grads] == [(2, 2), (2, 1), (2, 2), (2, 1)]
+    trained = gradient_descent(X, Y, 0.5, 20, sizes=(2, 2, 2), dtype=np.float64)
+    fast = fast_twolayer.gradient_descent(X, Y, 0.5, 20, sizes=(2, 2, 2), dtype=np.float64)
+    for a, b in zip(trained, fast, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    for got, want in zip(full_batch_gradient(*params, X, Y), grads, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
 def test_short_training_reaches_the_measured_accuracy(mnist, capsys):

@@ -90,7 +90,7 @@ def softmax_naive(Z: np.ndarray) -> np.ndarray:
 
 
 def softmax(Z: np.ndarray) -> np.ndarray:
-    """Softmax of each column: a_i = e^(z_i - c) / sum_j e^(z_j - c), with c = max_j z_j.
+    """Softmax of each column: a_k = e^(z_k - c) / sum_k' e^(z_k' - c), c = max_k' z_k'.
 
     ``Z`` is ``(n, m)`` (or one column ``(n,)``); the result has the same shape and dtype,
     and each column is a probability vector summing to 1. Subtracting the column's largest
@@ -106,7 +106,7 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
 
 def softmax_jacobian(z: np.ndarray) -> np.ndarray:
-    """The Jacobian of the softmax of ONE column: J[i, j] = da_i/dz_j = a_i (delta_ij - a_j).
+    """Jacobian of the softmax of ONE column: J[k, k'] = da_k/dz_k' = a_k (delta_kk' - a_k').
 
     ``z`` is ``(n,)``; returns ``(n, n)``, i.e. diag(a) - a a^T with a = softmax(z).
     It is symmetric.

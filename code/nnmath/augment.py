@@ -9,27 +9,19 @@ compute where it comes from in the input and read the input there (zero outside 
 frame). Computing the output pixel by pixel from its source, rather than pushing input
 pixels forward, leaves no holes and no pixel written twice.
 
-:func:`fit_augmented` trains with a fresh random transformation of every image in every
-epoch, through :func:`nnmath.train.fit`.
+:func:`augment_batch` is also a training transform: ``nnmath.train.fit(...,
+transform=augment_batch)`` trains on a fresh random version of every image in every epoch
+(``functools.partial(augment_batch, max_shift=1)`` for other limits).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
-from tqdm import tqdm
 
-from nnmath import seeding
-from nnmath.mlp import MLP
-from nnmath.optim import Optimizer
-from nnmath.train import History, fit
+from nnmath.data import PIXELS, SIDE
 
-__all__ = ["augment_batch", "fit_augmented", "rotate", "shift"]
+__all__ = ["augment_batch", "rotate", "rotate_block", "shift"]
 
-SIDE = 28
-PIXELS = SIDE * SIDE
 CENTRE = (SIDE - 1) / 2  # 13.5: the centre of the grid, between pixels 13 and 14
 PAD = 6  # zeros around each image while rotating: room for any source point
 CHUNK = 256  # images transformed at once by augment_batch (small enough for the cache)
@@ -129,11 +121,11 @@ def rotate(X: np.ndarray, angles: float | np.ndarray) -> np.ndarray:
     out = np.empty_like(images)
     for i in range(0, m, CHUNK):  # blocks small enough for the processor's cache
         block = slice(i, i + CHUNK)
-        out[block] = _rotate_block(images[block], theta[block])
+        out[block] = rotate_block(images[block], theta[block])
     return _restore(out, columns)
 
 
-def _rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """The arithmetic of :func:`rotate`, for one block of images.
 
     ``images`` is ``(k, 28, 28)`` and ``theta`` the ``(k,)`` angles in radians.
@@ -191,62 +183,3 @@ def augment_batch(
         part = slice(i, i + CHUNK)
         out[part] = shift(rotate(images[part], angles[part]), dy[part], dx[part])
     return _restore(out, columns)
-
-
-def fit_augmented(
-    model: MLP,
-    optimizer: Optimizer,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    X_dev: np.ndarray | None = None,
-    y_dev: np.ndarray | None = None,
-    schedule: Callable[[int], float] | None = None,
-    max_shift: int = 2,
-    max_angle: float = 10.0,
-    progress: bool = False,
-    blas_threads: int | None = 1,
-) -> History:
-    """Like :func:`nnmath.train.fit`, on freshly augmented images every epoch.
-
-    Before each epoch every column of ``X`` ``(784, m)`` is transformed by
-    :func:`augment_batch` (its own random angle and shift), and one epoch of
-    :func:`~nnmath.train.fit` runs on the result, so no image is seen twice in the same
-    form. ``schedule(epoch)`` (epochs from 0) sets the learning rate; the optimiser keeps
-    its state from epoch to epoch. ``seed`` fixes the transformations and the order of
-    the mini-batches. The returned :class:`~nnmath.train.History` counts the time spent
-    transforming in ``seconds``.
-    """
-    if not (isinstance(epochs, int | np.integer) and epochs >= 0):
-        raise ValueError(f"epochs: expected an integer >= 0, got {epochs!r}")
-    X = model._check_X(X)
-    rng = seeding.rng(seed)
-    history = History()
-    best_loss = np.inf
-    for epoch in tqdm(range(epochs), unit="epoch", disable=not progress):
-        start_time = time.perf_counter()
-        if schedule is not None:
-            optimizer.lr = schedule(epoch)
-        X_aug = augment_batch(X, rng, max_shift, max_angle)
-        one = fit(
-            model,
-            optimizer,
-            X_aug,
-            y,
-            epochs=1,
-            batch_size=batch_size,
-            seed=int(rng.integers(2**32)),
-            X_dev=X_dev,
-            y_dev=y_dev,
-            blas_threads=blas_threads,
-        )
-        history.epoch.append(epoch + 1)
-        for name in ("train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr"):
-            getattr(history, name).append(getattr(one, name)[0])
-        history.seconds.append(time.perf_counter() - start_time)
-        if history.dev_loss[-1] < best_loss:
-            best_loss, history.best_epoch = history.dev_loss[-1], epoch + 1
-    return history

@@ -30,20 +30,17 @@ from tqdm import tqdm
 from nnmath import data as mnist_data
 from nnmath.data import (
     MNIST,
+    PIXELS,
     DataError,
     load_mnist,
     scale_pixels,
     to_columns,
     train_dev_split,
 )
+from nnmath.files import write_atomically
 from nnmath.metrics import confusion_matrix, per_class_accuracy
 from nnmath.mlp import MLP
-from nnmath.model_io import (
-    default_model_path,
-    load_model,
-    save_model,
-    write_atomically,
-)
+from nnmath.model_io import default_model_path, load_model, save_model
 from nnmath.optim import SGD, Adam, Momentum, Optimizer, RMSProp
 from nnmath.preprocess import prepare_digit, read_image
 from nnmath.segment import read_row
@@ -79,7 +76,7 @@ def _arch(text: str) -> tuple[int, ...]:
         sizes = tuple(int(part) for part in text.split("-"))
     except ValueError:
         sizes = ()
-    if len(sizes) < 2 or min(sizes) < 1 or sizes[0] != 784 or sizes[-1] != 10:
+    if len(sizes) < 2 or min(sizes) < 1 or sizes[0] != PIXELS or sizes[-1] != 10:
         raise argparse.ArgumentTypeError(
             f"expected widths joined by '-', from 784 inputs to 10 classes "
             f"(e.g. 784-128-64-10), got {text!r}"
@@ -87,24 +84,23 @@ def _arch(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _positive_int(text: str) -> int:
+def _integer(text: str, minimum: int, what: str) -> int:
+    """``text`` as a whole number >= ``minimum``; ``what`` describes it in the error."""
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        value = minimum - 1
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return _integer(text, 0, "an integer >= 0")
 
 
 def _learning_rate(text: str) -> float:
@@ -235,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _load_mnist_model(path: Path) -> tuple[MLP, dict[str, Any]]:
     """:func:`load_model`, refusing a network that does not map 784 pixels to 10 digits."""
     model, meta = load_model(path)
-    if model.sizes[0] != 784 or model.sizes[-1] != 10:
+    if model.sizes[0] != PIXELS or model.sizes[-1] != 10:
         raise UsageError(
             f"{path}: expected a network from 784 pixels to 10 digits, found sizes "
             f"{list(model.sizes)}"

@@ -1,4 +1,4 @@
-"""MNIST: find, download, verify and parse the IDX files; scale, split, one-hot, batch.
+"""MNIST: find, download, verify and parse the IDX files; scale, split, one-hot.
 
 Shapes follow the book's column convention: an example is a column, so a batch of
 ``m`` images is ``X`` with shape ``(784, m)`` and its one-hot labels ``Y`` have shape
@@ -10,30 +10,30 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import struct
-import tempfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import platformdirs
 import requests
 from tqdm import tqdm  # plain bars: no widget warning inside a notebook
 
-from nnmath import seeding
+from nnmath import files, seeding
 
 __all__ = [
     "CHECKSUMS",
     "MIRRORS",
     "MNIST",
+    "PIXELS",
+    "SIDE",
     "DataError",
-    "cache_dir",
     "load_mnist",
     "load_mnist_csv",
-    "minibatches",
+    "locate_mnist",
     "one_hot",
     "read_idx",
     "scale_pixels",
@@ -58,7 +58,9 @@ MIRRORS: tuple[str, ...] = (
 ENV_VAR = "NNMATH_DATA"
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
+#: MNIST's images are SIDE x SIDE pixels: 28 x 28, a column of PIXELS = 784 numbers.
 SIDE = 28
+PIXELS = SIDE * SIDE
 
 
 class DataError(RuntimeError):
@@ -74,22 +76,16 @@ class MNIST(NamedTuple):
     test_labels: np.ndarray
 
 
-def cache_dir() -> Path:
-    """The per-user folder where downloaded MNIST files are kept."""
-    return Path(platformdirs.user_cache_dir("nnmath")) / "mnist"
-
-
 # --------------------------------------------------------------------------- IDX files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The decoded bytes of ``path``: gunzipped when it starts with the gzip magic bytes."""
+def _decode(raw: bytes, source: str | os.PathLike[str]) -> bytes:
+    """``raw`` gunzipped when it starts with the gzip magic bytes, else as it is."""
     try:
-        raw = path.read_bytes()
         return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as err:  # truncated or damaged gzip stream
         raise DataError(
-            f"{path}: could not be decoded ({err}). "
+            f"{source}: could not be decoded ({err}). "
             "Fix: delete it and run `python -m nnmath.data` to fetch it again."
         ) from err
 
@@ -102,29 +98,37 @@ def read_idx(path: str | os.PathLike[str], sha256: str | None = None) -> np.ndar
     the header. Returns ``(m, 28, 28)`` for images and ``(m,)`` for labels.
     """
     path = Path(path)
-    raw = _read_bytes(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"{path}: could not be read ({err})") from err
+    return _parse_idx(_decode(raw, path), path, sha256)
+
+
+def _parse_idx(raw: bytes, source: str | os.PathLike[str], sha256: str | None) -> np.ndarray:
+    """:func:`read_idx` of the decoded bytes ``raw``; ``source`` names them in messages."""
     fix = "Fix: delete it and run `python -m nnmath.data` to fetch it again."
     if sha256 is not None:
         found = hashlib.sha256(raw).hexdigest()
         if found != sha256:
             raise DataError(
-                f"{path}: SHA-256 of the decoded bytes is {found}, expected {sha256} "
+                f"{source}: SHA-256 of the decoded bytes is {found}, expected {sha256} "
                 f"(the file is corrupt or not the canonical MNIST file). {fix}"
             )
     if len(raw) < 8:
         raise DataError(
-            f"{path}: {len(raw)} bytes is too short for an IDX header (8+). {fix}"
+            f"{source}: {len(raw)} bytes is too short for an IDX header (8+). {fix}"
         )
     (magic,) = struct.unpack(">I", raw[:4])
     if magic == IMAGES_MAGIC:
         if len(raw) < 16:
             raise DataError(
-                f"{path}: image header needs 16 bytes, found {len(raw)}. {fix}"
+                f"{source}: image header needs 16 bytes, found {len(raw)}. {fix}"
             )
         count, rows, cols = struct.unpack(">III", raw[4:16])
         if (rows, cols) != (SIDE, SIDE):
             raise DataError(
-                f"{path}: images are {rows} x {cols}, expected 28 x 28. {fix}"
+                f"{source}: images are {rows} x {cols}, expected 28 x 28. {fix}"
             )
         shape, offset = (count, rows, cols), 16
     elif magic == LABELS_MAGIC:
@@ -132,13 +136,13 @@ def read_idx(path: str | os.PathLike[str], sha256: str | None = None) -> np.ndar
         shape, offset = (count,), 8
     else:
         raise DataError(
-            f"{path}: magic number is {magic}, expected {IMAGES_MAGIC} (images) or "
+            f"{source}: magic number is {magic}, expected {IMAGES_MAGIC} (images) or "
             f"{LABELS_MAGIC} (labels); this is not an MNIST IDX file. {fix}"
         )
     expected = offset + int(np.prod(shape))
     if len(raw) != expected:
         raise DataError(
-            f"{path}: header promises {expected} bytes, file has {len(raw)} "
+            f"{source}: header promises {expected} bytes, file has {len(raw)} "
             f"(truncated or padded). {fix}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
@@ -156,34 +160,21 @@ def _find(folder: Path, name: str) -> Path | None:
 
 
 def _download(url: str, dest: Path, sha256: str) -> None:
-    """Fetch ``url`` (gzip) into ``dest``, verified, atomically: a temporary file, then rename."""
+    """Fetch ``url`` (gzip) into ``dest``: verified first, then written atomically."""
+    body = io.BytesIO()
+    with requests.get(url, stream=True, timeout=30) as resp:
+        resp.raise_for_status()
+        total = int(resp.headers.get("content-length", 0)) or None
+        with tqdm(
+            total=total, unit="B", unit_scale=True, desc=dest.name, disable=None, leave=False
+        ) as bar:
+            for chunk in resp.iter_content(chunk_size=1 << 16):
+                body.write(chunk)
+                bar.update(len(chunk))
+    # verify before the file exists under its final name
+    _parse_idx(_decode(body.getvalue(), url), url, sha256)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=dest.parent, prefix=f".{dest.name}.", suffix=".part"
-    )
-    tmp = Path(tmp_name)
-    try:
-        with (
-            os.fdopen(fd, "wb") as out,
-            requests.get(url, stream=True, timeout=30) as resp,
-        ):
-            resp.raise_for_status()
-            total = int(resp.headers.get("content-length", 0)) or None
-            with tqdm(
-                total=total,
-                unit="B",
-                unit_scale=True,
-                desc=dest.name,
-                disable=None,
-                leave=False,
-            ) as bar:
-                for chunk in resp.iter_content(chunk_size=1 << 16):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        read_idx(tmp, sha256)  # verify before the file takes its final name
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    files.write_atomically(dest, lambda f: f.write(body.getvalue()))
 
 
 def _fetch(name: str, folder: Path, sha256: str, mirrors: Sequence[str]) -> Path:
@@ -242,7 +233,7 @@ def locate_mnist(
                 f"files there. Fix: copy them in, or unset {ENV_VAR} to download them."
             )
         return paths  # type: ignore[return-value]
-    cache = cache_dir()
+    cache = files.cache_dir("mnist")
     paths = {}
     for name, sha in checksums.items():
         found = _find(cache, name)
@@ -310,9 +301,9 @@ def load_mnist_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
         table = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.int64, ndmin=2)
     except ValueError as err:
         raise DataError(f"{path}: not a table of whole numbers ({err}).") from err
-    if table.shape[1] != 1 + SIDE * SIDE:
+    if table.shape[1] != 1 + PIXELS:
         hint = (
-            " (a test.csv has no label column)" if table.shape[1] == SIDE * SIDE else ""
+            " (a test.csv has no label column)" if table.shape[1] == PIXELS else ""
         )
         raise DataError(
             f"{path}: rows have {table.shape[1]} columns, expected 785 (a label, then 784 "
@@ -347,7 +338,9 @@ def to_columns(images: np.ndarray) -> np.ndarray:
 
 
 def scale_pixels(pixels: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
-    """Map pixel values 0..255 to [0, 1]: x = p / 255, in ``dtype`` (float32 by default).
+    """Map pixel values 0..255 to [0, 1]: x_p = v_p / 255 for each pixel p.
+
+    The result is in ``dtype`` (float32 by default).
 
     Implements: eq-scale
     """
@@ -397,33 +390,6 @@ def train_dev_split(
     order = seeding.rng(seed).permutation(len(labels))
     dev, train = order[:dev_size], order[dev_size:]
     return images[train], labels[train], images[dev], labels[dev]
-
-
-def minibatches(
-    X: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-    *,
-    rng: np.random.Generator | None = None,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(X[:, batch], y[batch])`` for consecutive batches of columns.
-
-    ``X`` is ``(n, m)``, ``y`` is ``(m,)``. With ``rng`` the columns are shuffled first
-    (a new order each call); the last batch may be smaller.
-    """
-    m = X.shape[1]
-    if y.shape[0] != m:
-        raise ValueError(f"X has {m} columns but y has {y.shape[0]} labels")
-    if batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size}")
-    order = rng.permutation(m) if rng is not None else None
-    for start in range(0, m, batch_size):
-        if order is None:
-            cols = slice(start, start + batch_size)
-            yield X[:, cols], y[cols]
-        else:
-            idx = order[start : start + batch_size]
-            yield X[:, idx], y[idx]
 
 
 def main() -> None:

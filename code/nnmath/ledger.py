@@ -36,10 +36,14 @@ class Entry:
 
 
 def implementations() -> dict[str, str]:
-    """Map each claimed label to the dotted name of the one function that implements it."""
+    """Map each claimed label to the dotted name of the one function that implements it.
+
+    Every module of the package is read, subpackages included; a label claimed by two
+    functions is an error.
+    """
     claims: dict[str, str] = {}
-    for info in pkgutil.iter_modules(nnmath.__path__):
-        module = importlib.import_module(f"nnmath.{info.name}")
+    for info in pkgutil.walk_packages(nnmath.__path__, prefix="nnmath."):
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if not inspect.isfunction(obj) or obj.__module__ != module.__name__:
                 continue

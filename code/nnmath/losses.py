@@ -10,42 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.checks import probabilities_and_labels
+
 __all__ = [
-    "check_labels",
     "cross_entropy",
     "softmax_cross_entropy_grad",
     "squared_error",
     "squared_error_grad_logits",
 ]
-
-
-def check_labels(y: np.ndarray, m: int, n_classes: int, *, name: str = "y",
-                 context: str = "") -> np.ndarray:
-    """Check that ``y`` holds ``m`` integer labels in 0..n_classes-1, shape ``(m,)``.
-
-    Returns ``y`` as an array (no copy). Raises ``ValueError`` (``TypeError`` for labels
-    that are not integers) naming what was expected and what was found; ``context`` (for
-    example "to match A (10, 5)") is added to the message.
-    """
-    y = np.asarray(y)
-    because = f" {context}" if context else ""
-    if y.shape != (m,):
-        hint = " (pass integer labels, not a one-hot matrix)" if y.ndim == 2 else ""
-        raise ValueError(f"{name}: expected ({m},){because}, got {y.shape}{hint}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{name}: expected integer labels, got dtype {y.dtype}")
-    if m and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(
-            f"{name}: expected labels in 0..{n_classes - 1}, got values in {y.min()}..{y.max()}"
-        )
-    return y
-
-
-def _check_probabilities_and_labels(A: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Check ``A`` is ``(n, m)`` and ``y`` its ``(m,)`` labels; return ``y`` as an array."""
-    if A.ndim != 2:
-        raise ValueError(f"A: expected (n, m), one column per example, got {A.shape}")
-    return check_labels(y, A.shape[1], A.shape[0], context=f"to match A {A.shape}")
 
 
 def _minus_one_hot(A: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -66,10 +38,10 @@ def cross_entropy(A: np.ndarray, y: np.ndarray) -> float:
 
     Implements: eq-cross-entropy
     """
-    y = _check_probabilities_and_labels(A, y)
+    y = probabilities_and_labels(A, y)
     p = A[y, np.arange(y.size)]
     p = np.maximum(p, np.finfo(A.dtype).tiny)
-    return float(-np.mean(np.log(p)))
+    return float(-np.log(p).sum() / y.size)
 
 
 def softmax_cross_entropy_grad(A: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -83,7 +55,7 @@ def softmax_cross_entropy_grad(A: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Implements: eq-dz2
     """
-    y = _check_probabilities_and_labels(A, y)
+    y = probabilities_and_labels(A, y)
     dZ = A.copy()
     dZ[y, np.arange(y.size)] -= 1
     return dZ
@@ -96,7 +68,7 @@ def squared_error(A: np.ndarray, y: np.ndarray) -> float:
 
     Implements: eq-squared-error
     """
-    y = _check_probabilities_and_labels(A, y)
+    y = probabilities_and_labels(A, y)
     D = _minus_one_hot(A, y)
     return float(0.5 * np.sum(D * D) / y.size)
 
@@ -113,6 +85,6 @@ def squared_error_grad_logits(A: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Implements: eq-squared-error-grad
     """
-    y = _check_probabilities_and_labels(A, y)
+    y = probabilities_and_labels(A, y)
     D = _minus_one_hot(A, y)
     return A * (D - np.sum(A * D, axis=0, keepdims=True))

@@ -1,51 +1,39 @@
 """How good are the predictions: accuracy, the confusion matrix and what it shows.
 
 Labels and predictions are integer class indices, shape ``(m,)``. The confusion matrix
-``C`` is ``(n, n)``: row j is the true class, column k the predicted one.
+``C`` is ``(n, n)``: row t is the true class, column k the predicted one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nnmath.checks import label_pair
+
 __all__ = ["accuracy", "confusion_matrix", "most_confused_pairs", "per_class_accuracy"]
 
 
-def _check_pair(
-    y_true: np.ndarray, y_pred: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.ndim != 1 or y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"y_true and y_pred: expected two arrays of shape (m,), got {y_true.shape} "
-            f"and {y_pred.shape}"
-        )
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(
-                f"{name}: expected integer class labels, got dtype {y.dtype}"
-            )
-    return y_true, y_pred
-
-
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """The fraction of predictions equal to the labels; both ``(m,)``. NaN when m = 0."""
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    """The fraction of predictions equal to the labels; both ``(m,)``. NaN when m = 0.
+
+    Implements: eq-accuracy
+    """
+    y_true, y_pred = label_pair(y_true, y_pred)
     if y_true.size == 0:
         return float("nan")
     return float(np.count_nonzero(y_true == y_pred) / y_true.size)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.ndarray:
-    """C[j, k] = the number of examples of true class j predicted as class k, ``(n, n)``.
+    """C[t, k] = the number of examples of true class t predicted as class k, ``(n, n)``.
 
-    Counted in one pass: each pair (j, k) is the single index n j + k, and
+    Counted in one pass: each pair (t, k) is the single index n t + k, and
     ``np.bincount`` counts the indices. Rows sum to the class counts, the diagonal holds
     the correct predictions, and the total is m. Returns ``int64``.
 
     Implements: eq-confusion
     """
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    y_true, y_pred = label_pair(y_true, y_pred)
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n):
             raise ValueError(
@@ -56,9 +44,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.
 
 
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
-    """The accuracy on each true class: C[j, j] / sum_k C[j, k], shape ``(n,)``.
+    """The accuracy on each true class: C[t, t] / sum_k C[t, k], shape ``(n,)``.
 
-    Also called the recall of class j. A class with no examples gets NaN.
+    Also called the recall of class t. A class with no examples gets NaN.
     """
     cm = _check_square(cm)
     totals = cm.sum(axis=1)

@@ -1,15 +1,14 @@
-"""Part II's L-layer network: any number of ReLU layers, a softmax output, regularisation.
+"""Part II's L-layer network: any number of ReLU layers and a softmax output.
 
 Column convention, as in Part I: an example is a column. ``X = A[0]`` is ``(n_0, m)``;
 layer ``l = 1..L`` has ``W[l]`` ``(n_l, n_(l-1))``, ``b[l]`` ``(n_l, 1)``, and ``Z[l]``,
 ``A[l]`` ``(n_l, m)``. Hidden layers use ReLU, the output layer the softmax, and the loss
 is the mean cross-entropy against integer labels ``y`` ``(m,)`` (no one-hot matrix is
-built). Python lists count from 0, so ``model.W[l - 1]`` holds the book's ``W[l]``.
+built). Python lists count from 0, so ``model.W[l - 1]`` holds the book's ``W[l]``, while
+``model.A[l]`` is the book's ``A[l]`` (``model.A[0]`` is X).
 
-Storage, for speed only: every weight and bias is a view into one contiguous vector
-(:attr:`MLP.param_vector`), and every gradient a view into a second one
-(:attr:`MLP.grad_vector`), so an optimiser can update all parameters in a handful of
-array operations. The shapes seen through ``W``, ``b`` and ``gradients`` are the book's.
+Regularisation (L2, dropout) is a step of its own: :class:`nnmath.regularise.RegularisedMLP`.
+Training with a flat parameter vector, for speed, is :mod:`nnmath.fast.mlp`.
 """
 
 from __future__ import annotations
@@ -19,80 +18,17 @@ from itertools import pairwise
 from typing import Literal
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-from nnmath import seeding
+from nnmath import checks, seeding
 from nnmath.activations import relu, relu_deriv, softmax
-from nnmath.losses import check_labels, cross_entropy, softmax_cross_entropy_grad
-from nnmath.twolayer import he_init, uniform_init
+from nnmath.init import INITS
+from nnmath.losses import cross_entropy, softmax_cross_entropy_grad
 
-__all__ = [
-    "INITS",
-    "MLP",
-    "dropout",
-    "l2_grad",
-    "l2_loss",
-    "layer_db",
-    "layer_dw",
-    "layer_dz",
-    "layer_forward",
-    "scaled_init",
-    "xavier_init",
-]
+__all__ = ["MLP", "ZA", "layer_db", "layer_dw", "layer_dz", "layer_forward"]
 
 Init = Literal["he", "xavier", "uniform", "scaled"]
-Initialiser = Callable[..., tuple[np.ndarray, np.ndarray]]
-
-
-# --------------------------------------------------------------------------- initialisation
-
-
-def xavier_init(
-    n_out: int, n_in: int, rng: np.random.Generator, dtype: type = np.float32
-) -> tuple[np.ndarray, np.ndarray]:
-    """Glorot (Xavier) initialisation: weights ``(n_out, n_in)`` from N(0, 2/(n_in + n_out)).
-
-    Biases ``(n_out, 1)`` are zero. The variance 2/(n_in + n_out) is the compromise Glorot
-    and Bengio (2010) chose between keeping the forward signal's variance (1/n_in) and the
-    backward gradient's (1/n_out) for a linear or tanh unit; a ReLU halves the signal, which
-    is why :func:`~nnmath.twolayer.he_init` uses 2/n_in instead.
-
-    Implements: eq-init-xavier
-    """
-    std = np.sqrt(2.0 / (n_in + n_out))
-    W = (rng.standard_normal((n_out, n_in)) * std).astype(dtype)
-    b = np.zeros((n_out, 1), dtype=dtype)
-    return W, b
-
-
-def scaled_init(
-    n_out: int,
-    n_in: int,
-    rng: np.random.Generator,
-    dtype: type = np.float32,
-    scale: float = 0.01,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The slides' start: weights ``(n_out, n_in)`` = ``scale`` x N(0, 1), biases zero.
-
-    With ``scale = 0.01`` a ReLU layer multiplies the root-mean-square size of its input
-    by about 0.01 sqrt(n_in / 2): 0.2 for 784 inputs, 0.08 for 128. Through 784-128-64-10
-    the logits start about 1000 times smaller than the pixels, the softmax is nearly
-    uniform, and the weight gradients are hundreds of times smaller than from He's start,
-    so plain SGD at a small learning rate barely moves: the loss stays near
-    log 10 = 2.30.
-    """
-    W = (rng.standard_normal((n_out, n_in)) * scale).astype(dtype)
-    b = np.zeros((n_out, 1), dtype=dtype)
-    return W, b
-
-
-#: The starting schemes of :class:`MLP`, by name: each maps ``(n_out, n_in, rng, dtype)``
-#: to ``(W, b)``. "uniform" is Part I's U[-0.5, 0.5) for weights and biases.
-INITS: dict[str, Initialiser] = {
-    "he": he_init,
-    "xavier": xavier_init,
-    "uniform": uniform_init,
-    "scaled": scaled_init,
-}
+ZA = tuple[np.ndarray, np.ndarray]  # a layer's Z and A
 
 
 # --------------------------------------------------------------------------- one layer
@@ -127,9 +63,9 @@ def layer_dz(
 
     ``W_next`` is ``(n_next, n)``, ``dZ_next`` ``(n_next, m)``, ``Z`` ``(n, m)``; returns
     ``(n, m)``, the gradient of the summed loss m L with respect to ``Z`` (like
-    ``A - Y`` at the output). With dropout, ``mask`` is the factor D/keep_prob that
-    :func:`dropout` applied to A[l]; the same factor multiplies the gradient on the way
-    back, since A[l] enters the next layer only through it.
+    ``A - Y`` at the output). With dropout (:mod:`nnmath.regularise`), ``mask`` is the
+    factor D/keep_prob that multiplied A[l]; the same factor multiplies the gradient on
+    the way back, since A[l] enters the next layer only through it.
 
     Implements: eq-layer-dz
     """
@@ -169,58 +105,6 @@ def layer_db(dZ: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return db
 
 
-# --------------------------------------------------------------------------- regularisation
-
-
-def l2_loss(loss: float, weights: Sequence[np.ndarray], lam: float, m: int) -> float:
-    """The L2-regularised loss: L + (lam / 2m) sum_l ||W[l]||_F^2.
-
-    ``loss`` is the mean cross-entropy of a batch of ``m`` examples, ``weights`` the
-    matrices W[1..L] (the biases are not penalised). The squared Frobenius norm is the
-    sum of the squares of all entries.
-
-    Implements: eq-l2-loss
-    """
-    penalty = sum(float(np.vdot(W, W)) for W in weights)
-    return loss + lam / (2 * m) * penalty
-
-
-def l2_grad(
-    dW: np.ndarray, W: np.ndarray, lam: float, m: int, out: np.ndarray | None = None
-) -> np.ndarray:
-    """The weight gradient of the L2-regularised loss: dW + (lam / m) W.
-
-    ``dW`` and ``W`` have the same shape; returns that shape, written into ``out`` when
-    given (``out=dW`` updates the gradient in place).
-
-    Implements: eq-l2-grad
-    """
-    return np.add(dW, (lam / m) * W, out=out)
-
-
-def dropout(
-    A: np.ndarray, keep_prob: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inverted dropout at training time: A * D / keep_prob, with D ~ Bernoulli(keep_prob).
-
-    Each unit of ``A`` ``(n, m)`` is kept with probability ``keep_prob`` and scaled by
-    1/keep_prob, so its expected value is unchanged and the network needs no rescaling at
-    test time, where dropout is the identity (this function is not called). Returns the
-    dropped activations and the factor D/keep_prob (0 or 1/keep_prob, ``A``'s dtype),
-    which :func:`layer_dz` needs on the way back.
-
-    Implements: eq-dropout
-    """
-    if not 0 < keep_prob <= 1:
-        raise ValueError(
-            f"keep_prob: expected a probability in (0, 1], got {keep_prob}"
-        )
-    draws = rng.random(A.shape, dtype=np.float32)
-    mask = (draws < keep_prob).astype(A.dtype)
-    mask *= 1 / keep_prob
-    return A * mask, mask
-
-
 # --------------------------------------------------------------------------- the network
 
 
@@ -228,17 +112,13 @@ class MLP:
     """A fully connected network: ReLU hidden layers, a softmax output, cross-entropy loss.
 
     ``sizes`` lists the widths n_0 (inputs), n_1, ..., n_L (classes); the default is the
-    slides' 784-128-64-10. ``init`` names a scheme of :data:`INITS`; ``l2`` is lambda of
-    :func:`l2_loss`; ``dropout`` the probability of DROPPING a hidden unit during training
-    (keep_prob = 1 - dropout); ``seed`` fixes both the starting parameters and the dropout
-    masks. Everything is computed in ``dtype`` (float32 to train, float64 to check
-    gradients); inputs of another float dtype are converted.
+    slides' 784-128-64-10. ``init`` names a scheme of :data:`nnmath.init.INITS`, drawn from
+    ``nnmath.seeding.rng(seed)``. Everything is computed in ``dtype`` (float32 to train,
+    float64 to check gradients); inputs of another float dtype are converted.
 
-    After :meth:`forward` (which caches what the backward pass needs), :meth:`backward`
-    fills :attr:`gradients`, parallel to :attr:`params` = ``[W1, b1, W2, b2, ...]``.
-    The arrays in ``W`` and ``b`` are views into :attr:`param_vector`: change them in
-    place (``model.W[0][...] = W1``, or :meth:`set_params`), never by rebinding
-    ``model.W[0] = W1``, which would cut the link that :func:`nnmath.train.fit` uses.
+    :meth:`forward` keeps every Z[l] and A[l] (in :attr:`Z` and :attr:`A`) for
+    :meth:`backward`, which writes the gradients into :attr:`dW` and :attr:`db` and
+    returns :attr:`gradients`, parallel to :attr:`params` = ``[W1, b1, W2, b2, ...]``.
     """
 
     def __init__(
@@ -247,9 +127,7 @@ class MLP:
         *,
         seed: int = 0,
         init: Init = "he",
-        l2: float = 0.0,
-        dropout: float = 0.0,
-        dtype: type = np.float32,
+        dtype: DTypeLike = np.float32,
     ) -> None:
         sizes = tuple(int(n) for n in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
@@ -259,44 +137,21 @@ class MLP:
             )
         if init not in INITS:
             raise ValueError(f"init: expected one of {sorted(INITS)}, got {init!r}")
-        if not (np.isfinite(l2) and l2 >= 0):
-            raise ValueError(f"l2: expected lambda >= 0, got {l2}")
-        if not 0 <= dropout < 1:
-            raise ValueError(
-                f"dropout: expected a drop probability in [0, 1), got {dropout}"
-            )
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"dtype: expected a floating-point type, got {dtype}")
-        self.sizes = sizes
-        self.init = init
-        self.l2 = float(l2)
-        self.dropout = float(dropout)
+        self.sizes, self.init, self.seed = sizes, init, seed
         self.dtype = np.dtype(dtype)
-        self.seed = seed
         self.rng = seeding.rng(seed)
         self.W: list[np.ndarray] = []
         self.b: list[np.ndarray] = []
-        self.dW: list[np.ndarray] = []
-        self.db: list[np.ndarray] = []
-        shapes = [((n, n_prev), (n, 1)) for n_prev, n in pairwise(sizes)]
-        total = sum(n * (k + 1) for (n, k), _ in shapes)
-        self.param_vector = np.zeros(total, dtype=self.dtype)
-        self.grad_vector = np.zeros(total, dtype=self.dtype)
-        start = 0
-        for w_shape, b_shape in shapes:
-            for params, grads, shape in (
-                (self.W, self.dW, w_shape),
-                (self.b, self.db, b_shape),
-            ):
-                size = shape[0] * shape[1]
-                params.append(self.param_vector[start : start + size].reshape(shape))
-                grads.append(self.grad_vector[start : start + size].reshape(shape))
-                start += size
-        for W, b in zip(self.W, self.b, strict=True):
-            W[...], b[...] = INITS[init](W.shape[0], W.shape[1], self.rng, self.dtype)
-        self._Z: list[np.ndarray] = []
-        self._A: list[np.ndarray] = []
-        self._masks: list[np.ndarray | None] = []
+        for n_prev, n in pairwise(sizes):
+            W, b = INITS[init](n, n_prev, self.rng, self.dtype)
+            self.W.append(W)
+            self.b.append(b)
+        self.dW = [np.zeros_like(W) for W in self.W]
+        self.db = [np.zeros_like(b) for b in self.b]
+        self.Z: list[np.ndarray] = []
+        self.A: list[np.ndarray] = []
 
     # ----------------------------------------------------------------- parameters
 
@@ -307,17 +162,21 @@ class MLP:
 
     @property
     def params(self) -> list[np.ndarray]:
-        """``[W1, b1, W2, b2, ..., WL, bL]``: views, so updating them in place trains."""
+        """``[W1, b1, W2, b2, ..., WL, bL]``: the network's own arrays (update them in place)."""
         return [p for pair in zip(self.W, self.b, strict=True) for p in pair]
 
     @property
     def gradients(self) -> list[np.ndarray]:
         """``[dW1, db1, ..., dWL, dbL]`` from the last :meth:`backward`, parallel to params.
 
-        Views into :attr:`grad_vector`: the next backward pass overwrites them; copy what
-        you want to keep.
+        The next backward pass overwrites them; copy what you want to keep.
         """
         return [g for pair in zip(self.dW, self.db, strict=True) for g in pair]
+
+    @property
+    def n_params(self) -> int:
+        """The number of weights and biases."""
+        return sum(p.size for p in self.params)
 
     def set_params(self, params: Sequence[np.ndarray]) -> None:
         """Copy ``[W1, b1, ..., WL, bL]`` into the network (converted to its dtype)."""
@@ -333,125 +192,100 @@ class MLP:
                 raise ValueError(f"{name}: expected {mine.shape}, got {new.shape}")
             mine[...] = new
 
+    def flat_params(self) -> np.ndarray:
+        """A copy of all the parameters as one vector ``(n_params,)``: W1, b1, W2, ... raveled."""
+        return np.concatenate([p.ravel() for p in self.params])
+
+    def flat_gradients(self) -> np.ndarray:
+        """A copy of the last :meth:`backward`'s gradients as one vector, ordered like params."""
+        return np.concatenate([g.ravel() for g in self.gradients])
+
+    def set_flat_params(self, vector: np.ndarray) -> None:
+        """Copy a vector of :meth:`flat_params`'s layout into the network's arrays."""
+        vector = np.asarray(vector)
+        checks.expect_shape("vector", vector, (self.n_params,), f"for sizes {self.sizes}")
+        ends = np.cumsum([p.size for p in self.params])
+        for p, part in zip(self.params, np.split(vector, ends[:-1]), strict=True):
+            p[...] = part.reshape(p.shape)
+
     def __repr__(self) -> str:
         return (
-            f"MLP(sizes={self.sizes}, init={self.init!r}, l2={self.l2}, "
-            f"dropout={self.dropout}, dtype={self.dtype.name}, seed={self.seed})"
+            f"{type(self).__name__}(sizes={self.sizes}, init={self.init!r}{self._options()}, "
+            f"dtype={self.dtype.name}, seed={self.seed})"
         )
 
-    # ----------------------------------------------------------------- checks
-
-    def _check_X(self, X: np.ndarray, name: str = "X") -> np.ndarray:
-        """``X`` as ``(n_0, m)`` in the network's dtype; a clear error otherwise."""
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[0] != self.sizes[0]:
-            hint = (
-                " (one COLUMN per example: transpose it)"
-                if X.ndim == 2 and X.shape[1] == self.sizes[0]
-                else ""
-            )
-            raise ValueError(
-                f"{name}: expected ({self.sizes[0]}, m) to match sizes {self.sizes}, "
-                f"got {X.shape}{hint}"
-            )
-        if not np.issubdtype(X.dtype, np.floating):
-            raise TypeError(
-                f"{name}: expected floating-point inputs scaled to [0, 1] (see "
-                f"nnmath.data.scale_pixels), got dtype {X.dtype}"
-            )
-        return X.astype(self.dtype, copy=False)
-
-    def _check_y(self, y: np.ndarray, m: int, name: str = "y") -> np.ndarray:
-        return check_labels(
-            y, m, self.sizes[-1], name=name, context=f"for {m} examples"
-        )
+    def _options(self) -> str:
+        """The constructor's extra options, for :meth:`__repr__` (none here)."""
+        return ""
 
     # ----------------------------------------------------------------- forward, backward
 
-    def forward(
-        self,
-        X: np.ndarray,
-        *,
-        train: bool = False,
-        rng: np.random.Generator | None = None,
-    ) -> np.ndarray:
+    def inputs(self, X: np.ndarray, name: str = "X") -> np.ndarray:
+        """``X`` checked as ``(n_0, m)`` floats and converted to the network's dtype."""
+        return checks.columns(name, X, self.sizes[0], f"to match sizes {self.sizes}", self.dtype)
+
+    def layer(self, l: int, A_prev: np.ndarray, train: bool = False) -> ZA:
+        """Layer l + 1 (the book's numbering) forward: ``Z, A`` from ``A_prev`` = A[l].
+
+        ReLU below the top layer, the softmax at the top (eq-layer-forward). ``train``
+        makes no difference here; :class:`~nnmath.regularise.RegularisedMLP` drops units.
+        """
+        g = relu if l < self.L - 1 else softmax
+        return layer_forward(self.W[l], A_prev, self.b[l], g)
+
+    def forward(self, X: np.ndarray, *, train: bool = False) -> np.ndarray:
         """The forward pass: A[L] ``(n_L, m)``, the class probabilities of each column of X.
 
-        ``X`` is ``(n_0, m)``. Caches every Z[l] and A[l] for :meth:`backward`. With
-        ``train=True`` and ``dropout > 0`` the hidden activations are dropped (inverted
-        dropout, masks drawn from ``rng``, by default the network's own generator); with
-        ``train=False`` dropout is the identity.
+        ``X`` is ``(n_0, m)``. Keeps Z[1..L] in :attr:`Z` and A[0..L] in :attr:`A` for
+        :meth:`backward`. ``train=True`` marks a training pass (for subclasses that
+        behave differently while training; this network does not).
         """
-        return self._forward(self._check_X(X), train=train, rng=rng)
-
-    def _forward(
-        self,
-        X: np.ndarray,
-        *,
-        train: bool = False,
-        rng: np.random.Generator | None = None,
-    ) -> np.ndarray:
-        """:meth:`forward` without input checks (``X`` already ``(n_0, m)``, right dtype)."""
-        drop = train and self.dropout > 0
-        rng = self.rng if rng is None else rng
-        Zs, As, masks = [], [X], []
-        A = X
+        A = self.inputs(X)
+        self.Z, self.A = [], [A]
         for l in range(self.L):
-            hidden = l < self.L - 1
-            Z, A = layer_forward(self.W[l], A, self.b[l], relu if hidden else softmax)
-            mask = None
-            if drop and hidden:
-                A, mask = dropout(A, 1 - self.dropout, rng)
-            Zs.append(Z)
-            As.append(A)
-            masks.append(mask)
-        self._Z, self._A, self._masks = Zs, As, masks
+            Z, A = self.layer(l, A, train)
+            self.Z.append(Z)
+            self.A.append(A)
         return A
 
+    def delta(self, l: int, dZ: np.ndarray) -> np.ndarray:
+        """The error of the layer below: dZ[l] from dZ[l+1] (eq-layer-dz), book numbering."""
+        return layer_dz(self.W[l], dZ, self.Z[l - 1])
+
     def backward(self, y: np.ndarray) -> list[np.ndarray]:
-        """Gradients of the (regularised) mean loss of the last forward batch, labels ``y``.
+        """Gradients of the mean loss of the last forward batch, whose labels are ``y``.
 
         ``y`` holds the ``m`` integer labels of the columns passed to :meth:`forward`.
-        Returns :attr:`gradients` ``[dW1, db1, ..., dWL, dbL]``, shaped like
-        :attr:`params`: dZ[L] = A[L] - Y, then for l = L..1 dW[l], db[l] and, below the
-        top, dZ[l-1]; with ``l2 > 0`` each dW[l] gets + (lambda/m) W[l].
+        dZ[L] = A[L] - Y, then for l = L..1: dW[l], db[l] and, below the top, dZ[l-1].
+        Returns :attr:`gradients` ``[dW1, db1, ..., dWL, dbL]``, shaped like :attr:`params`.
         """
-        if not self._A:
+        if not self.A:
             raise RuntimeError("backward: call forward(X) first")
-        m = self._A[0].shape[1]
-        return self._backward(self._check_y(y, m))
-
-    def _backward(self, y: np.ndarray) -> list[np.ndarray]:
-        """:meth:`backward` without label checks."""
-        As, Zs, masks = self._A, self._Z, self._masks
-        m = As[0].shape[1]
-        dZ = softmax_cross_entropy_grad(As[-1], y)
-        for l in range(self.L - 1, -1, -1):
-            layer_dw(dZ, As[l], out=self.dW[l])
-            if self.l2:
-                l2_grad(self.dW[l], self.W[l], self.l2, m, out=self.dW[l])
+        m = self.A[0].shape[1]
+        y = checks.labels(y, m, self.sizes[-1], context=f"for {m} examples")
+        dZ = softmax_cross_entropy_grad(self.A[-1], y)
+        for l in reversed(range(self.L)):
+            layer_dw(dZ, self.A[l], out=self.dW[l])
             layer_db(dZ, out=self.db[l])
             if l > 0:
-                dZ = layer_dz(self.W[l], dZ, Zs[l - 1], masks[l - 1])
+                dZ = self.delta(l, dZ)
         return self.gradients
 
     # ----------------------------------------------------------------- evaluation
 
     def predict_proba(self, X: np.ndarray, *, batch_size: int = 10_000) -> np.ndarray:
-        """Class probabilities A[L] ``(n_L, m)`` of the columns of X, dropout off.
+        """Class probabilities A[L] ``(n_L, m)`` of the columns of X, as at test time.
 
-        Computed ``batch_size`` columns at a time, so a large X needs little memory; the
-        cache of :meth:`forward` is left untouched.
+        Computed ``batch_size`` columns at a time, so a large X needs little memory; what
+        :meth:`forward` kept for :meth:`backward` is left untouched.
         """
-        X = self._check_X(X)
-        cache = self._Z, self._A, self._masks
-        try:
-            parts = [
-                self._forward(X[:, i : i + batch_size])
-                for i in range(0, max(X.shape[1], 1), batch_size)
-            ]
-        finally:
-            self._Z, self._A, self._masks = cache
+        X = self.inputs(X)
+        parts = []
+        for i in range(0, max(X.shape[1], 1), batch_size):
+            A = X[:, i : i + batch_size]
+            for l in range(self.L):
+                _, A = self.layer(l, A)
+            parts.append(A)
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -459,14 +293,11 @@ class MLP:
         return np.argmax(self.predict_proba(X), axis=0)
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """The mean cross-entropy of (X, y), plus the L2 penalty when ``l2 > 0``; no dropout.
+        """The mean cross-entropy of (X, y), as at test time.
 
         This is the function whose gradient :meth:`backward` returns (after a forward pass
         with ``train=False``).
         """
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[1])
-        value = cross_entropy(self.predict_proba(X), y)
-        if self.l2:
-            value = l2_loss(value, self.W, self.l2, X.shape[1])
-        return value
+        A = self.predict_proba(X)
+        return cross_entropy(A, checks.labels(y, A.shape[1], self.sizes[-1],
+                                               context=f"for {A.shape[1]} examples"))

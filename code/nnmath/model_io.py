@@ -6,6 +6,8 @@ A model file is a NumPy ``.npz`` archive holding the parameters ``W1, b1, ..., W
 
 - ``format_version`` (int, :data:`FORMAT_VERSION`), ``sizes`` (the widths n_0..n_L),
 - ``preprocessing`` (what an input column must look like), ``nnmath_version``,
+- for a :class:`~nnmath.regularise.RegularisedMLP`, ``regularisation``: ``{"l2": lambda,
+  "dropout": p}`` (a file without it holds a plain :class:`~nnmath.mlp.MLP`),
 
 plus whatever the caller adds (``test_accuracy``, ``seed``, the training recipe, ...).
 Files are written atomically and read with ``allow_pickle=False``; anything unexpected
@@ -18,18 +20,19 @@ import json
 import os
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import metadata as importlib_metadata
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 import nnmath
+from nnmath.files import json_default, write_atomically
 from nnmath.mlp import MLP
-from nnmath.runs import _atomic_write, _to_json
+from nnmath.regularise import RegularisedMLP
 
 __all__ = [
     "FORMAT_VERSION",
@@ -39,7 +42,6 @@ __all__ = [
     "load_default_model",
     "load_model",
     "save_model",
-    "write_atomically",
 ]
 
 #: The version of the file layout written by :func:`save_model`.
@@ -74,7 +76,7 @@ def _param_names(n_layers: int) -> list[str]:
 
 def _encode_meta(meta: Mapping[str, Any]) -> np.ndarray:
     """``meta`` as UTF-8 JSON bytes in a ``uint8`` vector ``(k,)``."""
-    text = json.dumps(dict(meta), default=_to_json, sort_keys=True, allow_nan=True)
+    text = json.dumps(dict(meta), default=json_default, sort_keys=True, allow_nan=True)
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
@@ -87,9 +89,11 @@ def save_model(
     """Write ``model``'s parameters and metadata to ``path`` (``.npz``), atomically.
 
     ``metadata`` (JSON-serialisable) is stored beside ``format_version``, ``sizes``,
-    ``preprocessing`` and ``nnmath_version``; those four keys are always the package's
-    own. The file appears only when complete (temporary file in the same folder, flushed,
-    fsynced, renamed); on any error nothing is left at ``path``. Returns ``path``.
+    ``preprocessing``, ``nnmath_version`` and, for a
+    :class:`~nnmath.regularise.RegularisedMLP`, ``regularisation``; those keys are always
+    the package's own. The file appears only when complete (temporary file in the same
+    folder, flushed, fsynced, renamed); on any error nothing is left at ``path``. Returns
+    ``path``.
     """
     path = Path(path)
     meta: dict[str, Any] = {"preprocessing": PREPROCESSING}
@@ -99,6 +103,9 @@ def save_model(
         sizes=list(model.sizes),
         nnmath_version=_nnmath_version(),
     )
+    meta.pop("regularisation", None)
+    if isinstance(model, RegularisedMLP):
+        meta["regularisation"] = {"l2": model.l2, "dropout": model.dropout}
     if not path.parent.is_dir():
         raise ModelFileError(
             f"{path}: cannot write the model, folder {path.parent} does not exist"
@@ -113,24 +120,6 @@ def save_model(
     arrays.update(zip(_param_names(model.L), params, strict=True))
     write_atomically(path, lambda f: np.savez(f, **arrays))
     return path
-
-
-def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through ``write(file)``: temporary file, fsync, rename; 0666 - umask.
-
-    Nothing is left at ``path`` (or in its folder) when ``write`` fails or is interrupted.
-    """
-
-    def write_with_mode(f: IO[bytes]) -> None:
-        if hasattr(
-            os, "fchmod"
-        ):  # mkstemp makes 0600; give the usual mode of a new file
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(f.fileno(), 0o666 & ~umask)
-        write(f)
-
-    _atomic_write(path, write_with_mode)
 
 
 # --------------------------------------------------------------------------- loading
@@ -260,18 +249,38 @@ def _check_params(
 def load_model(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, Any]]:
     """Read a model written by :func:`save_model`: ``(MLP, metadata)``.
 
-    The network gets the file's ``sizes`` and dtype and exactly its parameters (a round
-    trip is bitwise equal). Raises :class:`ModelFileError` for a missing, non-npz,
-    truncated or corrupt file, a missing ``meta``, an unknown ``format_version``, missing
-    arrays, wrong shapes, non-float arrays or NaN/infinity. Never unpickles anything.
+    The network gets the file's ``sizes``, dtype, regularisation (a
+    :class:`~nnmath.regularise.RegularisedMLP` when the file records one) and exactly its
+    parameters (a round trip is bitwise equal). Raises :class:`ModelFileError` for a
+    missing, non-npz, truncated or corrupt file, a missing ``meta``, an unknown
+    ``format_version``, missing arrays, wrong shapes, non-float arrays or NaN/infinity.
+    Never unpickles anything.
     """
     path = Path(path)
     arrays = _read_arrays(path)
     meta = _decode_meta(path, arrays.get("meta"))
     params = _check_params(path, arrays, meta["sizes"])
-    model = MLP(meta["sizes"], dtype=params[0].dtype.type)
+    dtype = params[0].dtype.type
+    regularisation = meta.get("regularisation")
+    if regularisation is None:
+        model = MLP(meta["sizes"], dtype=dtype)
+    else:
+        model = _regularised(path, meta["sizes"], dtype, regularisation)
     model.set_params(params)
     return model, meta
+
+
+def _regularised(path: Path, sizes: list[int], dtype: type, found: Any) -> RegularisedMLP:
+    """The :class:`~nnmath.regularise.RegularisedMLP` that ``meta["regularisation"]`` names."""
+    try:
+        if set(found) != {"l2", "dropout"}:
+            raise TypeError(sorted(found))
+        return RegularisedMLP(sizes, l2=found["l2"], dropout=found["dropout"], dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{path}: expected 'regularisation' as {{\"l2\": lambda >= 0, \"dropout\": p in "
+            f"[0, 1)}}, found {found!r} ({err})"
+        ) from err
 
 
 def default_model_path() -> Path:

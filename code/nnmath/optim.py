@@ -6,9 +6,10 @@ arrays of ``params`` IN PLACE from the parallel list ``grads``; the state is cre
 first step, shaped like the parameters. Each update rule is also a function of its own,
 named for its equation, so the book can show it and the tests can check it by hand.
 
-Any list of arrays works: ``model.params`` with ``model.gradients``, or, faster, the single
-vectors ``[model.param_vector]`` with ``[model.grad_vector]`` (every rule here is
-elementwise, so updating the one vector is the same arithmetic as updating each array).
+Any list of arrays works: ``model.params`` with ``model.gradients``, or, faster, the two
+flat vectors of :func:`nnmath.fast.mlp.flattened`, ``[params]`` with ``[grads]`` (every rule
+here is elementwise, so updating the one vector is the same arithmetic as updating each
+array).
 """
 
 from __future__ import annotations

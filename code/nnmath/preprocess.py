@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from nnmath.data import SIDE
+
 __all__ = [
     "BOX",
-    "FRAME",
+    "CROP_INK",
     "ImageError",
     "centre_in_frame",
     "centre_of_mass",
@@ -41,9 +43,10 @@ __all__ = [
     "to_ink",
 ]
 
-BOX = 20  # MNIST: the digit fits a 20 x 20 box ...
-FRAME = 28  # ... placed in a 28 x 28 frame
-THRESHOLD = 0.1  # ink level (in [0, 1]) that counts as ink when cropping
+BOX = 20  # MNIST: the digit fits a 20 x 20 box, placed in a SIDE x SIDE = 28 x 28 frame
+#: The faintest ink (in [0, 1]) kept inside a digit's crop: low, so that the faint,
+#: anti-aliased edges of the strokes stay in the box.
+CROP_INK = 0.1
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
 
 
@@ -199,7 +202,7 @@ def _as_2d(image: np.ndarray, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------- geometry
 
 
-def crop_to_ink(ink: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+def crop_to_ink(ink: np.ndarray, threshold: float = CROP_INK) -> np.ndarray:
     """The smallest rectangle of ``ink`` ``(h, w)`` holding every pixel above ``threshold``.
 
     Returns a float32 copy ``(h', w')``; raises :class:`ImageError` when no pixel is
@@ -249,7 +252,7 @@ def centre_of_mass(ink: np.ndarray) -> tuple[float, float]:
     return row, col
 
 
-def centre_in_frame(ink: np.ndarray, frame: int = FRAME) -> np.ndarray:
+def centre_in_frame(ink: np.ndarray, frame: int = SIDE) -> np.ndarray:
     """Place ``ink`` ``(h, w)`` in a ``(frame, frame)`` float32 frame, centre of mass at the centre.
 
     The centre of mass goes to (frame/2, frame/2), i.e. (14, 14) for MNIST, as nearly as
@@ -272,7 +275,7 @@ def centre_in_frame(ink: np.ndarray, frame: int = FRAME) -> np.ndarray:
 # --------------------------------------------------------------------------- the chain
 
 
-def frame_steps(ink: np.ndarray, threshold: float = THRESHOLD) -> dict[str, np.ndarray]:
+def frame_steps(ink: np.ndarray, threshold: float = CROP_INK) -> dict[str, np.ndarray]:
     """From ink ``(h, w)`` (bright on black, background 0) to a 28 x 28 MNIST frame.
 
     Returns ``{"crop": crop_to_ink, "box": fit_box, "frame": centre_in_frame}``.
@@ -282,7 +285,7 @@ def frame_steps(ink: np.ndarray, threshold: float = THRESHOLD) -> dict[str, np.n
     return {"crop": crop, "box": box, "frame": centre_in_frame(box)}
 
 
-def ink_to_digit(ink: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+def ink_to_digit(ink: np.ndarray, threshold: float = CROP_INK) -> np.ndarray:
     """Ink ``(h, w)``, bright on black, as one MNIST column ``(784,)`` float32."""
     return frame_steps(ink, threshold)["frame"].reshape(-1)
 

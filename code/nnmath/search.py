@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 
 from nnmath import seeding
 
-__all__ = ["choice", "grid_search", "log_uniform", "random_search", "uniform"]
+__all__ = ["choice", "grid_search", "log_uniform", "random_search", "run_all", "uniform"]
 
 Sampler = Callable[[np.random.Generator], Any]
 TrainEval = Callable[[dict[str, Any]], float | Mapping[str, Any]]
@@ -97,7 +97,7 @@ def _timed(train_eval_fn: TrainEval, config: dict[str, Any]) -> dict[str, Any]:
     return {**config, **measured, "seconds": seconds}
 
 
-def _run_all(
+def run_all(
     configs: list[dict[str, Any]], train_eval_fn: TrainEval, n_jobs: int
 ) -> list[dict[str, Any]]:
     """Run every configuration, ``n_jobs`` at a time; sort by dev accuracy."""
@@ -148,7 +148,7 @@ def grid_search(
     number of runs, ``n_jobs`` at a time (1: in this process, no joblib). Returns
     one dict per run, sorted by dev accuracy, best first.
     """
-    return _run_all(_grid(param_grid), train_eval_fn, n_jobs)
+    return run_all(_grid(param_grid), train_eval_fn, n_jobs)
 
 
 def random_search(
@@ -189,4 +189,4 @@ def random_search(
     configs = [
         {name: sample(rng) for name, sample in samplers.items()} for _ in range(n_iter)
     ]
-    return _run_all(configs, train_eval_fn, n_jobs)
+    return run_all(configs, train_eval_fn, n_jobs)

@@ -32,21 +32,32 @@ from nnmath.preprocess import (
 )
 
 __all__ = [
+    "COMPONENT_INK",
     "Piece",
     "compose_strip",
     "connected_components",
+    "cut_piece",
+    "drop_specks",
     "find_pieces",
+    "ink_runs",
+    "merge_labels",
+    "one_digit",
+    "read_piece",
     "read_row",
     "segment_row",
+    "touching_runs",
 ]
 
-THRESHOLD = 0.2  # ink level that counts as ink for segmentation
+#: The faintest ink (in [0, 1]) that counts when a row is split into connected pieces.
+#: Higher than :data:`nnmath.preprocess.CROP_INK` (which decides what stays inside one
+#: digit's crop), so that faint pixels between neighbouring digits join them less often.
+COMPONENT_INK = 0.2
 
 
 # --------------------------------------------------------------------------- components
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ink_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The horizontal runs of True in ``mask`` ``(h, w)``: rows, starts, ends (exclusive).
 
     Runs come in raster order (row by row, left to right), each ``(n_runs,)``.
@@ -59,7 +70,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows, starts, ends
 
 
-def _touching_runs(
+def touching_runs(
     rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(a, b)`` of runs in consecutive rows that touch, diagonals included.
@@ -81,7 +92,7 @@ def _touching_runs(
     return a, b
 
 
-def _merge_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def merge_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Label ``(n,)`` for n nodes joined by edges (a, b): the smallest node of each group.
 
     A vectorised union-find: each round hooks, for every edge whose ends have different
@@ -100,7 +111,7 @@ def _merge_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def connected_components(
-    ink: np.ndarray, threshold: float = THRESHOLD
+    ink: np.ndarray, threshold: float = COMPONENT_INK
 ) -> tuple[np.ndarray, int]:
     """Label the 8-connected pieces of the pixels of ``ink`` ``(h, w)`` above ``threshold``.
 
@@ -111,9 +122,9 @@ def connected_components(
     mask = np.asarray(ink) > threshold
     if mask.ndim != 2:
         raise ImageError(f"ink: expected a 2-D array (h, w), found shape {mask.shape}")
-    rows, starts, ends = _runs(mask)
-    a, b = _touching_runs(rows, starts, ends, mask.shape[1])
-    roots = _merge_labels(rows.size, a, b)
+    rows, starts, ends = ink_runs(mask)
+    a, b = touching_runs(rows, starts, ends, mask.shape[1])
+    roots = merge_labels(rows.size, a, b)
     _, first, run_label = np.unique(roots, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))  # number the pieces by their first run
     labels = np.zeros(mask.shape, dtype=np.int32)
@@ -187,7 +198,7 @@ def _pieces(labels: np.ndarray, n: int) -> list[Piece]:
     ]
 
 
-def _drop_specks(pieces: list[Piece], min_area: float) -> list[Piece]:
+def drop_specks(pieces: list[Piece], min_area: float) -> list[Piece]:
     """The pieces with at least ``min_area`` times the largest piece's pixel count."""
     if not pieces:
         return pieces
@@ -195,7 +206,7 @@ def _drop_specks(pieces: list[Piece], min_area: float) -> list[Piece]:
     return [p for p in pieces if p.area >= min_area * largest]
 
 
-def _one_digit(p: Piece, q: Piece, overlap: float) -> bool:
+def one_digit(p: Piece, q: Piece, overlap: float) -> bool:
     """Whether pieces p and q look like parts of one digit.
 
     Yes when their columns overlap by at least ``overlap`` of the narrower one's width,
@@ -210,10 +221,10 @@ def _one_digit(p: Piece, q: Piece, overlap: float) -> bool:
 
 
 def _merge_parts(pieces: list[Piece], overlap: float) -> list[Piece]:
-    """Merge the pieces that :func:`_one_digit` pairs up; the result sorted left to right."""
+    """Merge the pieces that :func:`one_digit` pairs up; the result sorted left to right."""
     merged: list[Piece] = []
     for p in sorted(pieces, key=lambda p: p.left):
-        if merged and _one_digit(merged[-1], p, overlap):
+        if merged and one_digit(merged[-1], p, overlap):
             merged[-1] = merged[-1] | p
         else:
             merged.append(p)
@@ -228,7 +239,7 @@ def _piece_ink(ink: np.ndarray, labels: np.ndarray, piece: Piece) -> np.ndarray:
     return np.where(others, 0, ink[:, cols]).astype(np.float32)
 
 
-def _cut(ink: np.ndarray, labels: np.ndarray, piece: Piece, k: int) -> list[Piece]:
+def cut_piece(ink: np.ndarray, labels: np.ndarray, piece: Piece, k: int) -> list[Piece]:
     """Cut ``piece`` into ``k`` side-by-side pieces at the columns of least ink.
 
     Cut j (of k - 1) is the column of least ink within width/(2k) of j/k of the way
@@ -260,7 +271,7 @@ def _fit_count(
         i = max(range(len(pieces)), key=lambda i: pieces[i].width)
         if pieces[i].width < 2:
             break
-        pieces[i : i + 1] = _cut(ink, labels, pieces[i], 2)
+        pieces[i : i + 1] = cut_piece(ink, labels, pieces[i], 2)
     while len(pieces) > digits:
         i = min(
             range(len(pieces) - 1),
@@ -273,7 +284,7 @@ def _fit_count(
 def find_pieces(
     ink: np.ndarray,
     *,
-    threshold: float = THRESHOLD,
+    threshold: float = COMPONENT_INK,
     min_area: float = 0.08,
     overlap: float = 0.6,
     max_aspect: float = 1.25,
@@ -286,7 +297,7 @@ def find_pieces(
     :func:`connected_components`. See :func:`segment_row` for the parameters.
     """
     labels, n = connected_components(ink, threshold)
-    pieces = _merge_parts(_drop_specks(_pieces(labels, n), min_area), overlap)
+    pieces = _merge_parts(drop_specks(_pieces(labels, n), min_area), overlap)
     if not pieces:
         return labels, []
     height = float(np.median([p.height for p in pieces]))
@@ -294,7 +305,7 @@ def find_pieces(
     for piece in pieces:
         if piece.width > max_aspect * height:
             k = max(2, round(piece.width / (digit_aspect * height)))
-            found += _cut(ink, labels, piece, k)
+            found += cut_piece(ink, labels, piece, k)
         else:
             found.append(piece)
     if digits is not None:
@@ -305,7 +316,7 @@ def find_pieces(
 def segment_row(
     ink: np.ndarray,
     *,
-    threshold: float = THRESHOLD,
+    threshold: float = COMPONENT_INK,
     min_area: float = 0.08,
     overlap: float = 0.6,
     max_aspect: float = 1.25,
@@ -359,7 +370,7 @@ def _columns(
     return [ink_to_digit(crop) for crop in crops if crop is not None]
 
 
-def _read_piece(
+def read_piece(
     ink: np.ndarray,
     labels: np.ndarray,
     piece: Piece,
@@ -375,7 +386,7 @@ def _read_piece(
     whole = _columns(ink, labels, [piece], threshold)
     if not (try_split and whole):
         return whole
-    halves = _columns(ink, labels, _cut(ink, labels, piece, 2), threshold)
+    halves = _columns(ink, labels, cut_piece(ink, labels, piece, 2), threshold)
     if len(halves) != 2:
         return whole
     top = model.predict_proba(np.stack(whole + halves, axis=1)).max(axis=0)
@@ -388,7 +399,7 @@ def read_row(
     *,
     digits: int | None = None,
     ambiguous: float | None = 1.05,
-    threshold: float = THRESHOLD,
+    threshold: float = COMPONENT_INK,
     **options: float,
 ) -> tuple[str, np.ndarray]:
     """Read the digits of a row: ``(string, probabilities)``.
@@ -418,7 +429,7 @@ def read_row(
             and ambiguous is not None
             and piece.width > ambiguous * height
         )
-        columns += _read_piece(ink, labels, piece, model, threshold, try_split)
+        columns += read_piece(ink, labels, piece, model, threshold, try_split)
     P = model.predict_proba(np.stack(columns, axis=1))
     return "".join(str(d) for d in np.argmax(P, axis=0)), P
 

@@ -1,29 +1,32 @@
 """Mini-batch training: shuffle, forward, backward, step; record what happened each epoch.
 
 ``X`` is ``(n_0, m)``, one column per example, and ``y`` the ``m`` integer labels, as
-everywhere in the book. For speed :func:`fit` keeps a row-major copy of the training
-set (``X.T``, C-contiguous): the columns of a mini-batch are then whole rows, gathered by
-one ``np.take`` into a buffer that is reused batch after batch, and ``buffer.T`` is the
-book's ``(n_0, batch)`` matrix with no further copy.
+everywhere in the book. :func:`train_epoch` is one epoch, the loop of the chapter on
+mini-batches; :func:`fit` runs epochs and keeps the :class:`History`. By default ``fit``
+runs :func:`nnmath.fast.mlp.train_epoch`, which takes the same steps faster.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from tqdm import tqdm  # plain bars: no widget warning inside a notebook
 
-from nnmath import seeding
-from nnmath.losses import check_labels, cross_entropy
+from nnmath import checks, seeding
+from nnmath.fast import blas_threads as blas_limit
+from nnmath.fast import mlp as fast_mlp
+from nnmath.losses import cross_entropy
+from nnmath.metrics import accuracy
 from nnmath.mlp import MLP
 from nnmath.optim import Optimizer
 
-__all__ = ["History", "evaluate", "fit"]
+__all__ = ["History", "evaluate", "fit", "train_epoch"]
+
+#: ``transform(X, rng) -> X``: a new version of the training images for each epoch.
+Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
 @dataclass
@@ -54,6 +57,22 @@ class History:
     def __len__(self) -> int:
         return len(self.epoch)
 
+    def append(self, train_loss: float, train_accuracy: float, dev_loss: float,
+               dev_accuracy: float, seconds: float, lr: float) -> None:
+        """Add the next epoch's numbers; it becomes the best epoch if its dev loss is lowest."""
+        best = np.inf if self.best_epoch is None else self.dev_loss[self.best_epoch - 1]
+        self.epoch.append(len(self) + 1)
+        for name, value in (("train_loss", train_loss), ("train_accuracy", train_accuracy),
+                            ("dev_loss", dev_loss), ("dev_accuracy", dev_accuracy),
+                            ("seconds", seconds), ("lr", lr)):
+            getattr(self, name).append(value)
+        if dev_loss < best:
+            self.best_epoch = len(self)
+
+    def out_of_patience(self, patience: int | None) -> bool:
+        """Whether ``patience`` epochs have passed without a new lowest dev loss (None: no)."""
+        return patience is not None and len(self) - (self.best_epoch or 0) >= patience
+
     def to_dict(self) -> dict[str, object]:
         """The history as plain lists and numbers (for JSON, pandas or a plot)."""
         return asdict(self)
@@ -62,157 +81,113 @@ class History:
 def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """``(mean cross-entropy, accuracy)`` of ``model`` on ``X`` ``(n_0, m)``, ``y`` ``(m,)``.
 
-    No dropout, no L2 penalty.
+    As at test time: no dropout, no L2 penalty.
     """
     A = model.predict_proba(X)
-    y = check_labels(
-        y, A.shape[1], A.shape[0], context=f"for X with {A.shape[1]} columns"
-    )
-    return cross_entropy(A, y), float(np.mean(np.argmax(A, axis=0) == y))
+    y = checks.labels(y, A.shape[1], A.shape[0], context=f"for X with {A.shape[1]} columns")
+    return cross_entropy(A, y), accuracy(y, A.argmax(axis=0))
 
 
-def _training_arrays(
-    model: MLP, optimizer: Optimizer
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The arrays the optimiser updates: the model's one flat vector, unless the optimiser
-    already holds state made for its separate arrays."""
-    flat = [model.param_vector], [model.grad_vector]
-    state = optimizer.state
-    if state is None or len(state) == 1:
-        return flat
-    return model.params, model.gradients
-
-
-def fit(
+def train_epoch(
     model: MLP,
     optimizer: Optimizer,
     X: np.ndarray,
     y: np.ndarray,
-    *,
-    epochs: int,
     batch_size: int,
-    seed: int,
-    X_dev: np.ndarray | None = None,
-    y_dev: np.ndarray | None = None,
-    schedule: Callable[[int], float] | None = None,
-    early_stopping: int | None = None,
-    progress: bool = False,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """One epoch of mini-batch gradient descent; returns its running (loss, accuracy).
+
+    ``X`` is ``(n_0, m)``, ``y`` ``(m,)``. The examples are put in the order
+    ``rng.permutation(m)``, and consecutive slices of ``batch_size`` of them are the
+    batches (the last one smaller when ``batch_size`` does not divide m). For each batch:
+    the forward pass (dropout on), the backward pass, one optimiser step. The loss and
+    accuracy are means over the epoch's batches, read off each batch's forward pass.
+    """
+    m = X.shape[1]
+    order = rng.permutation(m)
+    loss_sum = correct = 0.0
+    for start in range(0, m, batch_size):
+        batch = order[start : start + batch_size]
+        A = model.forward(X[:, batch], train=True)
+        loss_sum += cross_entropy(A, y[batch]) * batch.size
+        correct += accuracy(y[batch], A.argmax(axis=0)) * batch.size
+        optimizer.step(model.params, model.backward(y[batch]))
+    return loss_sum / m, correct / m
+
+
+def _check_fit(
+    model: MLP, X: np.ndarray, y: np.ndarray, X_dev: np.ndarray | None,
+    y_dev: np.ndarray | None, epochs: int, batch_size: int, early_stopping: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`fit`'s checks, once; ``X`` comes back stored example by example (``X.T``
+    C-contiguous), which the fast epoch reads without a copy."""
+    X, y, X_dev, y_dev = checks.training_set(
+        X, y, X_dev, y_dev, sizes=model.sizes, dtype=model.dtype,
+        context=f"to match sizes {model.sizes}",
+    )
+    checks.integer("epochs", epochs, 0)
+    checks.integer("batch_size", batch_size, 1)
+    if early_stopping is not None:
+        if X_dev is None:
+            raise ValueError("early_stopping: needs a dev set (X_dev, y_dev)")
+        checks.integer("early_stopping", early_stopping, 1)
+    return np.asfortranarray(X), y.astype(np.intp, copy=False), X_dev, y_dev
+
+
+def fit(
+    model: MLP, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, *,
+    epochs: int, batch_size: int, seed: int,
+    X_dev: np.ndarray | None = None, y_dev: np.ndarray | None = None,
+    schedule: Callable[[int], float] | None = None, transform: Transform | None = None,
+    early_stopping: int | None = None, progress: bool = False,
     callback: Callable[[MLP, History], bool | None] | None = None,
-    blas_threads: int | None = 1,
+    fast: bool = True, blas_threads: int | None = 1,
 ) -> History:
     """Train ``model`` with ``optimizer`` on mini-batches of (X, y); return the History.
 
-    ``X`` is ``(n_0, m)``, ``y`` ``(m,)``. Each epoch visits every example once, in an
-    order drawn from ``nnmath.seeding.rng(seed)``; the last batch of an epoch may be
-    smaller. Per batch: a forward pass with dropout on, the backward pass, one optimiser
-    step. The same model seed and ``seed`` give bitwise-identical weights.
+    ``X`` is ``(n_0, m)``, ``y`` ``(m,)``. Each epoch is :func:`train_epoch`, its order
+    drawn from ``nnmath.seeding.rng(seed)``, then the dev set's loss and accuracy. The same
+    model seed and ``seed`` give bitwise-identical weights.
 
     - ``schedule(epoch)``, epochs counted from 0, sets ``optimizer.lr`` before each epoch
       (see :func:`~nnmath.optim.step_schedule`, :func:`~nnmath.optim.cosine_schedule`).
+    - ``transform(X, rng)`` makes the epoch's training images (augmentation, e.g.
+      :func:`nnmath.augment.augment_batch`), drawing from the same generator.
     - ``early_stopping=patience`` (needs a dev set) stops after ``patience`` epochs without
       a new lowest dev loss, and in any case ends with the weights of the best epoch.
     - ``callback(model, history)`` runs after each epoch; returning True stops training.
     - ``progress=True`` shows a tqdm bar over the epochs; ``False`` prints nothing.
+    - ``fast=True`` runs :func:`nnmath.fast.mlp.train_epoch` (the same steps, faster);
+      ``fast=False`` runs :func:`train_epoch` itself.
     - ``blas_threads`` limits the BLAS threads during training (None: leave as is). One
-      is the default: on the book's 2-core machine two threads were about 20% faster
-      while the machine was otherwise idle, but several times slower as soon as another
-      process used the second core (and parallel searches want one thread per process).
+      is the default, so that parallel searches can run one process per core; the chapter
+      on speed measures one thread against two on the machine that builds the book.
     """
-    X = model._check_X(X)
-    m = X.shape[1]
-    y = check_labels(y, m, model.sizes[-1], context=f"to match X {X.shape}")
-    if m == 0:
-        raise ValueError("X: expected at least one example, got 0 columns")
-    if not (isinstance(epochs, int | np.integer) and epochs >= 0):
-        raise ValueError(f"epochs: expected an integer >= 0, got {epochs!r}")
-    if not (isinstance(batch_size, int | np.integer) and batch_size >= 1):
-        raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
-    if (X_dev is None) != (y_dev is None):
-        raise ValueError("X_dev and y_dev: give both or neither")
-    if X_dev is not None:
-        X_dev = model._check_X(X_dev, "X_dev")
-        y_dev = check_labels(
-            y_dev,
-            X_dev.shape[1],
-            model.sizes[-1],
-            name="y_dev",
-            context=f"to match X_dev {X_dev.shape}",
-        )
-    if early_stopping is not None:
-        if X_dev is None:
-            raise ValueError("early_stopping: needs a dev set (X_dev, y_dev)")
-        if early_stopping < 1:
-            raise ValueError(
-                f"early_stopping: expected a patience >= 1, got {early_stopping}"
-            )
-
+    X, y, X_dev, y_dev = _check_fit(model, X, y, X_dev, y_dev, epochs, batch_size,
+                                    early_stopping)
+    one_epoch = fast_mlp.train_epoch if fast else train_epoch
     rng = seeding.rng(seed)
-    rows = np.ascontiguousarray(X.T)  # (m, n_0): example i is row i
-    y = y.astype(np.intp, copy=False)
-    batch = min(batch_size, m)
-    buffer = np.empty((batch, rows.shape[1]), dtype=model.dtype)
-    columns = np.arange(batch)
-    tiny = np.finfo(model.dtype).tiny
-    params, grads = _training_arrays(model, optimizer)
-
-    history = History()
-    best_loss, best_params, waited = np.inf, None, 0
+    history, best = History(), None
     bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
-    limits = (
-        threadpool_limits(limits=blas_threads, user_api="blas")
-        if blas_threads is not None
-        else nullcontext()
-    )
-    with bar, limits:
+    with bar, blas_limit(blas_threads):
         for epoch in range(epochs):
-            start_time = time.perf_counter()
+            start = time.perf_counter()
             if schedule is not None:
                 optimizer.lr = schedule(epoch)
-            order = rng.permutation(m)
-            loss_sum, correct = 0.0, 0
-            for start in range(0, m, batch):
-                idx = order[start : start + batch]
-                k = idx.size
-                Xb = np.take(rows, idx, axis=0, out=buffer[:k], mode="clip").T
-                yb = y[idx]
-                A = model._forward(Xb, train=True)
-                p = A[yb, columns[:k]]
-                loss_sum -= float(np.log(np.maximum(p, tiny)).sum())
-                correct += int(np.count_nonzero(A.argmax(axis=0) == yb))
-                model._backward(yb)
-                optimizer.step(params, grads)
-
-            history.epoch.append(epoch + 1)
-            history.lr.append(optimizer.lr)
-            history.train_loss.append(loss_sum / m)
-            history.train_accuracy.append(correct / m)
-            dev_loss, dev_accuracy = np.nan, np.nan
-            if X_dev is not None:
-                dev_loss, dev_accuracy = evaluate(model, X_dev, y_dev)
-                if dev_loss < best_loss:
-                    best_loss, history.best_epoch, waited = dev_loss, epoch + 1, 0
-                    if early_stopping is not None:
-                        best_params = model.param_vector.copy()
-                else:
-                    waited += 1
-            history.dev_loss.append(dev_loss)
-            history.dev_accuracy.append(dev_accuracy)
-            history.seconds.append(time.perf_counter() - start_time)
-
-            bar.set_postfix(
-                loss=f"{history.train_loss[-1]:.4f}",
-                acc=f"{history.train_accuracy[-1]:.4f}",
-                dev_acc=f"{dev_accuracy:.4f}",
-                refresh=False,
-            )
+            X_epoch = X if transform is None else model.inputs(transform(X, rng))
+            loss, acc = one_epoch(model, optimizer, X_epoch, y, batch_size, rng)
+            dev = (np.nan, np.nan) if X_dev is None else evaluate(model, X_dev, y_dev)
+            history.append(loss, acc, *dev, time.perf_counter() - start, optimizer.lr)
+            if early_stopping is not None and history.best_epoch == len(history):
+                best = [p.copy() for p in model.params]
+            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}", dev_acc=f"{dev[1]:.4f}",
+                            refresh=False)
             bar.update()
             stop = callback is not None and callback(model, history) is True
-            if early_stopping is not None and waited >= early_stopping:
-                history.stopped_early = True
-                stop = True
-            if stop:
+            history.stopped_early = history.out_of_patience(early_stopping)
+            if stop or history.stopped_early:
                 break
-
-    if best_params is not None:
-        model.param_vector[...] = best_params
+    if best is not None:
+        model.set_params(best)
     return history

@@ -1,6 +1,6 @@
-"""Figures of Part II's deep network and its mini-batch training (chapters 7 and 8).
+"""Chapter 7's figures: the deep network's layers, and its signal and gradients at the start.
 
-Each function takes arrays or plain dictionaries of numbers computed by a chapter, draws
+Each function takes arrays or plain dictionaries of numbers computed by the chapter, draws
 one figure and returns it; nothing is computed here that the chapter does not show.
 """
 
@@ -13,28 +13,15 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from nnmath.plots.common import EDGE, HIDDEN, INPUT, LOSS, run_colour
+
 __all__ = [
-    "batch_size_curves",
-    "epoch_order_accuracy",
-    "gradient_noise",
     "init_depth_stats",
     "layer_chain",
     "layer_gradient_bars",
 ]
 
-_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-_EDGE = "#444444"
-_BACK = "#d62728"
-_LAYER = "#fdae6b"
-_DATA = "#9ecae1"
-_LOSS = "#fcbba1"
-
-
-def _colour(i: int) -> str:
-    return _COLOURS[i % len(_COLOURS)]
-
-
-# --------------------------------------------------------------------------- chapter 7
+_BACK = "#d62728"  # the backward pass
 
 
 def layer_chain() -> Figure:
@@ -60,7 +47,7 @@ def layer_chain() -> Figure:
                 bh,
                 boxstyle="round,pad=0.05,rounding_size=0.15",
                 fc=colour,
-                ec=_EDGE,
+                ec=EDGE,
                 lw=0.9,
             )
         )
@@ -74,7 +61,7 @@ def layer_chain() -> Figure:
                 mutation_scale=14,
                 lw=1.3 if back else 1.5,
                 ls="--" if back else "-",
-                color=_BACK if back else _EDGE,
+                color=_BACK if back else EDGE,
             )
         )
 
@@ -86,13 +73,13 @@ def layer_chain() -> Figure:
             ha="left" if back else "right",
             va="center",
             fontsize=10.5,
-            color=_BACK if back else _EDGE,
+            color=_BACK if back else EDGE,
         )
 
     # the input and the loss
-    box(left + 1.1, 12.9, w - 2.2, 0.8, _DATA)
+    box(left + 1.1, 12.9, w - 2.2, 0.8, INPUT)
     ax.text(5.0, 13.3, "$X = A^{[0]}$", ha="center", va="center", fontsize=11.5)
-    box(left + 1.1, 1.3, w - 2.2, 0.8, _LOSS)
+    box(left + 1.1, 1.3, w - 2.2, 0.8, LOSS)
     ax.text(5.0, 1.7, r"loss $\mathcal{L}$", ha="center", va="center", fontsize=11.5)
 
     bottoms = (10.2, 6.7, 3.2)  # layers 1, l and L
@@ -104,7 +91,7 @@ def layer_chain() -> Figure:
         strict=True,
     )
     for y, l, prev, g in layers:
-        box(left, y, w, h, _LAYER)
+        box(left, y, w, h, HIDDEN)
         ax.text(
             5.0, y + h - 0.38, f"layer {l}", ha="center", fontsize=11, weight="bold"
         )
@@ -182,7 +169,7 @@ def init_depth_stats(
     for i, name in enumerate(forward):
         fwd = np.asarray(forward[name], dtype=np.float64)
         bwd = np.asarray(backward[name], dtype=np.float64)
-        style = {"color": _colour(i), "marker": markers[i % 5], "ms": 4, "lw": 1.6}
+        style = {"color": run_colour(i), "marker": markers[i % 5], "ms": 4, "lw": 1.6}
         ax_f.plot(np.arange(fwd.size), fwd, label=name, **style)
         ax_b.plot(np.arange(1, bwd.size + 1), bwd, label=name, **style)
         depth = bwd.size
@@ -222,7 +209,7 @@ def layer_gradient_bars(
             positions + (i - (len(labels) - 1) / 2) * width,
             values[i],
             width=width * 0.95,
-            color=_colour(i),
+            color=run_colour(i),
             label=label,
         )
     ax.set_yscale("log")
@@ -245,133 +232,4 @@ def layer_gradient_bars(
     ax.grid(alpha=0.25, axis="y", which="major")
     ax.legend(frameon=False, fontsize=9, loc="upper left", ncols=len(labels))
     fig.tight_layout()
-    return fig
-
-
-# --------------------------------------------------------------------------- chapter 8
-
-
-def gradient_noise(
-    batch_sizes: Sequence[int],
-    measured: Mapping[str, Sequence[float]],
-    predicted: Mapping[str, Sequence[float]],
-) -> Figure:
-    """The noise of a mini-batch gradient against the batch size, measured and predicted.
-
-    ``batch_sizes`` is ``(k,)``; ``measured`` maps the name of a network state to the
-    mean squared distance between batch gradients and the full gradient, divided by the
-    squared norm of the full gradient, one value per batch size ``(k,)``; ``predicted``
-    maps the same names to the formula's values ``(k,)``. Log-log axes; measurements as
-    dots, predictions as lines; a dotted line marks noise equal to signal (1).
-    """
-    fig, ax = plt.subplots(figsize=(6.6, 3.6))
-    B = np.asarray(batch_sizes, dtype=np.float64)
-    for i, name in enumerate(measured):
-        ax.plot(
-            B, predicted[name], color=_colour(i), lw=1.4, label=f"{name}: predicted"
-        )
-        ax.plot(
-            B,
-            measured[name],
-            "o",
-            color=_colour(i),
-            ms=5,
-            label=f"{name}: measured",
-        )
-    ax.axhline(1.0, color="#777777", ls=":", lw=1.0)
-    ax.text(B[0], 1.08, "noise = signal", ha="left", va="bottom", fontsize=8.5)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xticks(B, [str(int(b)) for b in B])
-    ax.set_xlabel("batch size $B$")
-    ax.set_ylabel(
-        r"$\mathbb{E}\,\|\hat g_B - \nabla\mathcal{L}\|^2 \,/\, \|\nabla\mathcal{L}\|^2$"
-    )
-    ax.grid(alpha=0.25, which="major")
-    ax.legend(frameon=False, fontsize=8.5, loc="lower left")
-    fig.tight_layout()
-    return fig
-
-
-def epoch_order_accuracy(
-    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-    class_starts: Sequence[float] | None = None,
-) -> Figure:
-    """Dev accuracy during one epoch, for several orders of the training examples.
-
-    ``curves`` maps an order's name to ``(fraction_of_epoch, accuracy)``, two ``(k,)``
-    sequences (accuracy as a fraction). ``class_starts``, optional ``(10,)``: the fraction
-    of the epoch at which each digit's examples begin in the sorted order; the digits are
-    written along the top, between light vertical lines.
-    """
-    fig, ax = plt.subplots(figsize=(7.6, 3.5))
-    for i, (name, (x, acc)) in enumerate(curves.items()):
-        ax.plot(
-            np.asarray(x),
-            100 * np.asarray(acc, dtype=np.float64),
-            color=_colour(i),
-            lw=1.6,
-            marker="o",
-            ms=2.5,
-            label=name,
-        )
-    if class_starts is not None:
-        starts = [*class_starts, 1.0]
-        for k in range(len(starts) - 1):
-            ax.axvline(starts[k], color="#bbbbbb", lw=0.7, zorder=0)
-            ax.text(
-                (starts[k] + starts[k + 1]) / 2,
-                103,
-                str(k),
-                ha="center",
-                va="bottom",
-                fontsize=8.5,
-                color="#555555",
-            )
-        ax.text(
-            1.0,
-            111,
-            "digit in the sorted batches",
-            ha="right",
-            va="bottom",
-            fontsize=8.5,
-            color="#555555",
-        )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("fraction of the epoch")
-    ax.set_ylabel("dev accuracy (%)")
-    ax.grid(alpha=0.25, axis="y")
-    ax.legend(frameon=False, fontsize=9, loc="center right")
-    fig.tight_layout()
-    return fig
-
-
-def batch_size_curves(
-    runs: Mapping[str, Mapping[str, Sequence[float]]], *, lowest: float | None = None
-) -> Figure:
-    """Loss against epochs (left) and against wall time (right), one line per run.
-
-    ``runs`` maps a run's name (e.g. "B = 64") to a mapping with three parallel ``(k,)``
-    sequences: ``"epoch"`` (fractional epochs), ``"seconds"`` (training time so far) and
-    ``"loss"`` (the loss measured at that point). Logarithmic loss axis. ``lowest``, if
-    given, draws a dotted reference line at that loss.
-    """
-    fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(8.6, 3.5), sharey=True)
-    for i, (name, run) in enumerate(runs.items()):
-        style = {"color": _colour(i), "lw": 1.6, "label": name}
-        ax_e.plot(run["epoch"], run["loss"], **style)
-        ax_t.plot(run["seconds"], run["loss"], **style)
-    for ax in (ax_e, ax_t):
-        ax.set_yscale("log")
-        ax.grid(alpha=0.25, which="both")
-        if lowest is not None:
-            ax.axhline(lowest, color="#777777", ls=":", lw=0.9)
-    ax_e.set_xlabel("epochs")
-    ax_t.set_xlabel("training time (s)")
-    ax_e.set_ylabel("training loss (log scale)")
-    ax_e.set_title("per pass over the data", fontsize=10)
-    ax_t.set_title("per second", fontsize=10)
-    ax_t.legend(frameon=False, fontsize=9, loc="upper right")
-    fig.tight_layout(w_pad=1.5)
     return fig

@@ -1,4 +1,4 @@
-"""Figures of the data itself: digit grids, label counts, mean images, pixel values."""
+"""Chapter 1's figures: the data itself (digit grids, label counts, mean images, pixel values)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from nnmath.plots.common import as_images, panel_grid
 
 __all__ = [
     "digit_grid",
@@ -24,13 +26,8 @@ def digit_grid(
     size: float = 0.9,
 ) -> Figure:
     """Show images ``(k, 28, 28)`` (or columns ``(784, k)``) in a grid, each with a title."""
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images.T.reshape(-1, 28, 28)
-    rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(columns * size, rows * (size + 0.25)), squeeze=False
-    )
+    images = as_images(images)
+    fig, axes = panel_grid(len(images), columns, size, size + 0.25)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):

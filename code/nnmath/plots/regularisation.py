@@ -1,4 +1,4 @@
-"""Figures for Part II: regularisation (chapter 11).
+"""Chapter 11's figures: overfitting, L2, dropout and the remedies side by side.
 
 The training figures take :class:`nnmath.train.History` objects (one entry per epoch,
 epochs counted from 1) and, where a weight norm is drawn, one number per epoch: the

@@ -1,4 +1,4 @@
-"""Diagrams of the network and its training cycle; activation functions (chapters 2-3).
+"""Chapter 2's figures: the network as a diagram, the cycle of training, softmax, outputs.
 
 The diagrams are drawn with matplotlib patches and annotations at build time, so they can
 never disagree with the sizes the code uses. Every function returns its ``Figure``.
@@ -6,25 +6,22 @@ never disagree with the sizes the code uses. Every function returns its ``Figure
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from nnmath.data import SIDE
+from nnmath.plots.common import EDGE, HIDDEN, INPUT, LOSS, OUTPUT, as_images
+
 __all__ = [
-    "activation_curves",
-    "activation_map",
-    "gradient_norms",
     "network_diagram",
     "output_probabilities",
     "softmax_steps",
     "training_cycle",
 ]
-
-_INPUT, _HIDDEN, _OUTPUT = "#9ecae1", "#fdae6b", "#a1d99b"
-_EDGE = "#444444"
 
 
 def _nodes(
@@ -36,7 +33,7 @@ def _nodes(
         ys,
         s=440,
         c=color,
-        edgecolors=_EDGE,
+        edgecolors=EDGE,
         linewidths=0.8,
         zorder=3,
     )
@@ -85,10 +82,10 @@ def network_diagram(
         for y2 in output_y:
             ax.plot([xs[1], xs[2]], [y1, y2], color="#a8a8a8", lw=0.4, zorder=1)
 
-    _nodes(ax, xs[0], input_y, _INPUT, input_names)
+    _nodes(ax, xs[0], input_y, INPUT, input_names)
     ax.text(xs[0], slots[first], "$\\vdots$", ha="center", va="center", fontsize=16)
-    _nodes(ax, xs[1], hidden_y, _HIDDEN, [str(j) for j in range(1, n_h + 1)])
-    _nodes(ax, xs[2], output_y, _OUTPUT, [str(k) for k in range(n_y)])
+    _nodes(ax, xs[1], hidden_y, HIDDEN, [str(j) for j in range(1, n_h + 1)])
+    _nodes(ax, xs[2], output_y, OUTPUT, [str(k) for k in range(n_y)])
     for k, y in enumerate(output_y):
         ax.text(xs[2] + 0.4, y, f"P(digit {k})", ha="left", va="center", fontsize=9.5)
 
@@ -116,7 +113,7 @@ def network_diagram(
 
     if image is not None:
         img_ax = ax.inset_axes((-2.3, 3.6, 1.35, 2.4), transform=ax.transData)
-        img_ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
+        img_ax.imshow(np.asarray(image).reshape(SIDE, SIDE), cmap="gray_r")
         img_ax.set_xticks([])
         img_ax.set_yticks([])
         for spine in img_ax.spines.values():
@@ -129,7 +126,7 @@ def network_diagram(
                 (-0.3, 4.8),
                 arrowstyle="-|>",
                 mutation_scale=11,
-                color=_EDGE,
+                color=EDGE,
             )
         )
         ax.text(-0.5, 5.15, "flatten", ha="center", va="bottom", fontsize=9)
@@ -154,28 +151,28 @@ def training_cycle() -> Figure:
             "1. Forward propagation",
             "$X \\to Z^{[1]}, A^{[1]}, Z^{[2]}, A^{[2]}$",
             "Chapters 2 and 3",
-            _INPUT,
+            INPUT,
         ),
         (
             (5.8, 3.05),
             "2. Loss",
             "$\\mathcal{L}(A^{[2]}, Y)$: how wrong, one number",
             "Chapter 4",
-            "#fcbba1",
+            LOSS,
         ),
         (
             (5.8, 0.3),
             "3. Backward propagation",
             "$dZ^{[2]}, dW^{[2]}, db^{[2]}, dZ^{[1]}, dW^{[1]}, db^{[1]}$",
             "Chapter 5",
-            _HIDDEN,
+            HIDDEN,
         ),
         (
             (0.3, 0.3),
             "4. Parameter update",
             "$W \\leftarrow W - \\alpha\\, dW$,  $b \\leftarrow b - \\alpha\\, db$",
             "Chapter 6",
-            _OUTPUT,
+            OUTPUT,
         ),
     ]
     centres = []
@@ -187,7 +184,7 @@ def training_cycle() -> Figure:
                 h,
                 boxstyle="round,pad=0.08,rounding_size=0.2",
                 fc=color,
-                ec=_EDGE,
+                ec=EDGE,
                 lw=0.9,
             )
         )
@@ -217,7 +214,7 @@ def training_cycle() -> Figure:
     def arrow(start: tuple[float, float], end: tuple[float, float]) -> None:
         ax.add_patch(
             FancyArrowPatch(
-                start, end, arrowstyle="-|>", mutation_scale=16, lw=1.6, color=_EDGE
+                start, end, arrowstyle="-|>", mutation_scale=16, lw=1.6, color=EDGE
             )
         )
 
@@ -256,8 +253,8 @@ def softmax_steps(z: np.ndarray) -> Figure:
         (a, "probabilities $a_k$ (sum 1)", "#74c476"),
     )
     for ax, (values, title, color) in zip(axes, panels, strict=True):
-        ax.bar(k, values, color=color, edgecolor=_EDGE, lw=0.5)
-        ax.axhline(0, color=_EDGE, lw=0.6)
+        ax.bar(k, values, color=color, edgecolor=EDGE, lw=0.5)
+        ax.axhline(0, color=EDGE, lw=0.6)
         ax.set_xticks(k)
         ax.set_xlabel("class $k$")
         ax.set_title(title, fontsize=10)
@@ -274,9 +271,7 @@ def output_probabilities(
     one softmax column per image, ``labels`` the ``k`` true digits. The predicted class
     (the largest bar) is dark; the true label is marked on the axis.
     """
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images.T.reshape(-1, 28, 28)
+    images = as_images(images)
     probabilities = np.asarray(probabilities)
     n_classes, k = probabilities.shape
     fig, axes = plt.subplots(
@@ -302,99 +297,4 @@ def output_probabilities(
         if i == 0:
             bar_ax.set_ylabel("probability", fontsize=9.5)
     fig.tight_layout(pad=0.4, w_pad=0.8)
-    return fig
-
-
-def activation_curves(
-    z: np.ndarray, curves: Mapping[str, tuple[np.ndarray, np.ndarray]]
-) -> Figure:
-    """One panel per activation: the function (solid) and its derivative (dashed) against z.
-
-    ``z`` is ``(n,)``, increasing; ``curves`` maps a name to ``(g(z), g'(z))``, two ``(n,)``
-    arrays. Where the derivative jumps between neighbouring grid points (ReLU's kink) its line
-    is broken, and the left point of the jump gets a filled dot (the value the code returns
-    there; pass a grid that contains the kink) and an open dot at the limit from the right.
-    """
-    z = np.asarray(z)
-    fig, axes = plt.subplots(
-        1, len(curves), figsize=(2.6 * len(curves), 3.0), sharey=True
-    )
-    axes = np.atleast_1d(axes)
-    for ax, (name, (g, dg)) in zip(axes, curves.items(), strict=True):
-        ax.axhline(0, color="#999999", lw=0.6)
-        ax.axvline(0, color="#999999", lw=0.6)
-        ax.plot(z, g, color="#3182bd", lw=2, label=f"{name}$(z)$")
-        dg = np.asarray(dg, dtype=np.float64)
-        jumps = np.flatnonzero(np.abs(np.diff(dg)) > 0.5)
-        if jumps.size:  # a kink: break the derivative's line instead of drawing a riser
-            z_kink, value, limit = z[jumps], dg[jumps], dg[jumps + 1]
-            dg = np.insert(dg, jumps + 1, np.nan)
-            z_line = np.insert(z.astype(np.float64), jumps + 1, np.nan)
-        else:
-            z_line = z
-        ax.plot(z_line, dg, color="#e6550d", lw=1.8, ls="--", label=f"{name}$'(z)$")
-        if jumps.size:
-            ax.plot(z_kink, limit, "o", mfc="white", mec="#e6550d", ms=5, zorder=4)
-            ax.plot(z_kink, value, "o", color="#e6550d", ms=5, zorder=4)
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("$z$")
-        ax.set_xlim(z.min(), z.max())
-        ax.set_ylim(-1.15, 2.15)
-        ax.legend(frameon=False, loc="upper left", fontsize=9)
-        ax.grid(alpha=0.25)
-    fig.tight_layout(w_pad=1.2)
-    return fig
-
-
-def activation_map(A: np.ndarray, *, title: str = "") -> Figure:
-    """Hidden activations ``A`` ``(n_units, k)`` as an image: one column per example.
-
-    Exact zeros are drawn white, so the sparsity of a ReLU layer is visible at a glance.
-    """
-    A = np.asarray(A, dtype=np.float64)
-    n, k = A.shape
-    fig, ax = plt.subplots(figsize=(min(7.6, 1.6 + 0.15 * k), 2.0 + 0.13 * n))
-    shown = np.ma.masked_where(A == 0, A)
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("white")
-    im = ax.imshow(shown, aspect="auto", cmap=cmap, interpolation="nearest")
-    ax.set_yticks(np.arange(n), [str(j) for j in range(1, n + 1)])
-    ax.set_xlabel("example (column of $A^{[1]}$)")
-    ax.set_ylabel("hidden unit")
-    for spine in ax.spines.values():
-        spine.set_visible(True)
-        spine.set_color("#999999")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, label="activation (white: exactly 0)", pad=0.015)
-    fig.tight_layout()
-    return fig
-
-
-def gradient_norms(norms: Mapping[str, np.ndarray]) -> Figure:
-    """Size of the backward signal at each layer of a deep stack, one curve per activation.
-
-    ``norms`` maps a name to a ``(depth,)`` array: the root-mean-square gradient with
-    respect to each layer's pre-activation, layer 1 first. Logarithmic vertical axis.
-    """
-    fig, ax = plt.subplots(figsize=(6.8, 3.4))
-    markers = ("o", "s", "^", "D")
-    for (name, values), marker in zip(norms.items(), markers, strict=False):
-        values = np.asarray(values)
-        ax.plot(
-            np.arange(1, values.size + 1),
-            values,
-            marker=marker,
-            ms=4,
-            lw=1.6,
-            label=name,
-        )
-        depth = values.size
-    ax.set_yscale("log")
-    ax.set_xticks(np.arange(1, depth + 1))
-    ax.set_xlabel("layer $l$ (the loss is after the last layer)")
-    ax.set_ylabel("size of the gradient $dZ^{[l]}$")
-    ax.grid(alpha=0.25, which="major")
-    ax.legend(frameon=False)
-    fig.tight_layout()
     return fig

@@ -1,4 +1,7 @@
-"""Training curves, learning-rate sweeps, predictions and mistakes (Part I, chapter 6).
+"""Chapter 6's figures: gradient descent and what the trained two-layer network does.
+
+Gradient descent on a parabola, training curves, learning-rate sweeps, predictions,
+mistakes, confidence and the first layer's weights.
 
 The training figures take histories: sequences of records with the fields of
 :class:`nnmath.twolayer.Record` (``iteration``, ``loss``, ``train_accuracy``,
@@ -14,6 +17,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from nnmath.data import SIDE
+from nnmath.plots.common import RIGHT, RUNS, WRONG, as_images, label_bars, panel_grid
+
 __all__ = [
     "confidence_histogram",
     "learning_curves",
@@ -24,17 +30,8 @@ __all__ = [
     "weight_templates",
 ]
 
-_RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-_RIGHT, _WRONG, _OTHER = "#2b8cbe", "#d62728", "#c7c7c7"
+_OTHER = "#c7c7c7"
 _SWEEP_COLOURS = ("#7b4fa0", "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#4d4d4d")
-
-
-def _columns_to_images(images: np.ndarray) -> np.ndarray:
-    """``(k, 28, 28)`` images from either that shape or columns ``(784, k)``."""
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images.T.reshape(-1, 28, 28)
-    return images
 
 
 def _series(history: Sequence[Any], field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -75,15 +72,15 @@ def quadratic_steps(curvature: float, trajectories: Mapping[str, np.ndarray]) ->
                 xytext=(shown[t], loss[t]),
                 arrowprops={
                     "arrowstyle": "->",
-                    "color": _RIGHT,
+                    "color": RIGHT,
                     "lw": 1.0,
                     "shrinkA": 3,
                     "shrinkB": 3,
                 },
             )
-        ax.plot(shown[inside], loss[inside], "o", color=_RIGHT, ms=4.5, zorder=3)
+        ax.plot(shown[inside], loss[inside], "o", color=RIGHT, ms=4.5, zorder=3)
         ax.plot(
-            shown[~inside], loss[~inside], "o", mfc="white", mec=_WRONG, ms=5, zorder=3
+            shown[~inside], loss[~inside], "o", mfc="white", mec=WRONG, ms=5, zorder=3
         )
         ax.annotate(
             "start",
@@ -116,7 +113,7 @@ def learning_curves(
     """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(7.6, 3.2))
     several = len(histories) > 1
-    for (name, history), colour in zip(histories.items(), _RUN_COLOURS, strict=False):
+    for (name, history), colour in zip(histories.items(), RUNS, strict=False):
         for field, style, which in (
             ("loss", "-", "training"),
             ("dev_loss", "--", "dev"),
@@ -179,15 +176,7 @@ def lr_sweep(histories: Mapping[float, Sequence[Any]]) -> Figure:
 
     positions = np.arange(len(histories))
     bars = ax_acc.bar(positions, finals, color=colours, width=0.65)
-    for bar, value in zip(bars, finals, strict=True):
-        ax_acc.annotate(
-            f"{value:.1f}",
-            (bar.get_x() + bar.get_width() / 2, value),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            fontsize=9.5,
-        )
+    label_bars(ax_acc, bars, finals, fontsize=9.5)
     ax_acc.set_xticks(positions, [f"{alpha:g}" for alpha in histories])
     ax_acc.set_xlabel(r"learning rate $\alpha$")
     ax_acc.set_ylabel("final dev accuracy (%)")
@@ -210,7 +199,7 @@ def prediction_bars(
     label is blue; when the prediction (the longest bar) is wrong, its bar is red. The
     panel title gives the label, the prediction and its probability.
     """
-    images = _columns_to_images(images)
+    images = as_images(images)
     probabilities = np.asarray(probabilities, dtype=np.float64)
     n_classes, k = probabilities.shape
     rows = -(-k // columns)
@@ -234,9 +223,9 @@ def prediction_bars(
         p, label = probabilities[:, i], int(labels[i])
         predicted = int(np.argmax(p))
         colours = [_OTHER] * n_classes
-        colours[label] = _RIGHT
+        colours[label] = RIGHT
         if predicted != label:
-            colours[predicted] = _WRONG
+            colours[predicted] = WRONG
         img_ax.imshow(images[i], cmap="gray_r")
         verdict = "right" if predicted == label else "wrong"
         img_ax.set_title(f"label {label}: {verdict}", fontsize=10, pad=3)
@@ -269,11 +258,8 @@ def mistakes_gallery(
     entries each. The title's first line is the label and the prediction, the second the
     probability the network gave its prediction.
     """
-    images = _columns_to_images(images)
-    rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(0.92 * columns, 1.3 * rows), squeeze=False
-    )
+    images = as_images(images)
+    fig, axes = panel_grid(len(images), columns, 0.92, 1.3)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= len(images):
@@ -301,8 +287,8 @@ def confidence_histogram(
     edges = np.linspace(0.1, 1.0, bins + 1)
     fig, ax = plt.subplots(figsize=(6.8, 3.2))
     for values, colour, name in (
-        (right, _RIGHT, "right answers"),
-        (wrong, _WRONG, "mistakes"),
+        (right, RIGHT, "right answers"),
+        (wrong, WRONG, "mistakes"),
     ):
         values = np.asarray(values)
         weights = np.full(values.shape, 100 / max(values.size, 1))
@@ -344,7 +330,9 @@ def weight_templates(weights: Mapping[str, np.ndarray]) -> Figure:
             ax.set_xticks([])
             ax.set_yticks([])
             if j < W.shape[0]:
-                ax.imshow(W[j].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.imshow(
+                    W[j].reshape(SIDE, SIDE), cmap="RdBu_r", vmin=-limit, vmax=limit
+                )
             else:
                 ax.axis("off")
         row[0].set_ylabel(name, fontsize=9.5, rotation=0, ha="right", va="center")
