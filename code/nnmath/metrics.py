@@ -1,7 +1,7 @@
 """How good are the predictions: accuracy, the confusion matrix and what it shows.
 
 Labels and predictions are integer class indices, shape ``(m,)``. The confusion matrix
-``C`` is ``(n, n)``: row t is the true class, column k the predicted one.
+``C`` is ``(n, n)``: row k is the true class, column k' the predicted one.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.ndarray:
-    """C[t, k] = the number of examples of true class t predicted as class k, ``(n, n)``.
+    """C[k, k'] = the number of examples of true class k predicted as k', ``(n, n)``.
 
-    Counted in one pass: each pair (t, k) is the single index n t + k, and
+    Counted in one pass: each pair (k, k') is the single index n k + k', and
     ``np.bincount`` counts the indices. Rows sum to the class counts, the diagonal holds
     the correct predictions, and the total is m. Returns ``int64``.
 
@@ -44,9 +44,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.
 
 
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
-    """The accuracy on each true class: C[t, t] / sum_k C[t, k], shape ``(n,)``.
+    """The accuracy on each true class: C[k, k] / sum_k' C[k, k'], shape ``(n,)``.
 
-    Also called the recall of class t. A class with no examples gets NaN.
+    Also called the recall of class k. A class with no examples gets NaN.
     """
     cm = _check_square(cm)
     totals = cm.sum(axis=1)

@@ -47,8 +47,8 @@ def ewa_weights(betas: Sequence[float], ages: int = 40) -> Figure:
             fontsize=8.5,
             color=colour,
         )
-    ax.set_xlabel("age of the gradient k (steps ago)")
-    ax.set_ylabel("weight (1 - β) β$^k$")
+    ax.set_xlabel("age of the gradient τ (steps ago)")
+    ax.set_ylabel("weight (1 - β) β$^τ$")
     ax.set_xlim(-0.5, ages - 0.5)
     ax.set_ylim(0, None)
     ax.grid(alpha=0.25)

@@ -162,7 +162,7 @@ def dropout_averages(A: np.ndarray, averages: Mapping[str, np.ndarray]) -> Figur
         ax.set_xlabel("activation $a$")
         ax.set_xlim(0, top)
         ax.grid(alpha=0.25)
-    axes[0].set_ylabel("average of $d\\,a/p$")
+    axes[0].set_ylabel("average of $d\\,a/q$")
     fig.tight_layout(w_pad=1.0)
     return fig
 
