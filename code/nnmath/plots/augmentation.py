@@ -188,13 +188,14 @@ def run_curves(
     learning rate is drawn in grey on the right panel's second axis.
     """
     epochs = np.asarray(history["epoch"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4.2))
     left.plot(epochs, history["train_loss"], label="training (augmented, dropout)")
     left.plot(epochs, history["dev_loss"], label="dev")
     left.set_xlabel("epoch")
     left.set_ylabel("mean cross-entropy")
     left.set_yscale("log")
-    left.legend(frameon=False)
+    # legends below the panels, where no curve runs
+    left.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     train_err = 100 * (1 - np.asarray(history["train_accuracy"]))
     dev_err = 100 * (1 - np.asarray(history["dev_accuracy"], dtype=float))
     right.plot(epochs, train_err, label="training")
@@ -215,6 +216,7 @@ def run_curves(
     handles = (
         right.get_legend_handles_labels()[0] + lr_ax.get_legend_handles_labels()[0]
     )
-    right.legend(handles=handles, frameon=False, fontsize=8.5, loc="upper right")
+    right.legend(handles=handles, frameon=False, loc="upper center",
+                 bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.tight_layout()
     return fig

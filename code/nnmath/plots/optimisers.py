@@ -167,7 +167,9 @@ def optimiser_curves(histories: Mapping[str, Any]) -> Figure:
     lists ``epoch``, ``train_loss``, ``dev_loss`` and ``dev_accuracy``). Losses are the
     mean cross-entropy, accuracies are in percent.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
+    # 8 inches for three panels: the page shows the figure near its own size, so the
+    # text stays as large as the book's other figures
+    fig, axes = plt.subplots(1, 3, figsize=(8, 3.6))
     panels = (
         ("train_loss", "training loss", 1.0),
         ("dev_loss", "dev loss", 1.0),
@@ -181,10 +183,12 @@ def optimiser_curves(histories: Mapping[str, Any]) -> Figure:
             )
     for ax, (_, label, _) in zip(axes, panels, strict=True):
         ax.set_xlabel("epoch")
-        ax.set_title(label, fontsize=10)
+        ax.set_title(label, fontsize=11)
         ax.grid(alpha=0.25, which="both")
         epochs = next(iter(histories.values())).epoch
         ax.set_xticks(list(epochs))
-    axes[0].legend(frameon=False, fontsize=8.5)
-    fig.tight_layout(w_pad=1.5)
+    # one legend below the panels, where no curve runs
+    fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=9.5,
+               loc="lower center", ncol=len(histories))
+    fig.tight_layout(w_pad=1.0, rect=(0, 0.09, 1, 1))
     return fig
