@@ -102,8 +102,8 @@ class Value:
     def __neg__(self) -> Value:
         return neg(self)
 
-    def __pow__(self, p: float) -> Value:
-        return power(self, p)
+    def __pow__(self, c: float) -> Value:
+        return power(self, c)
 
     def relu(self) -> Value:
         return relu(self)
@@ -167,32 +167,32 @@ def mul(a: Value | float, b: Value | float) -> Value:
     return Value(a.data * b.data, parents=(a, b), local=(b.data, a.data), op="*")
 
 
-def power(a: Value, p: float) -> Value:
-    """a ** p for a real number p; local derivative d(a^p)/da = p a^(p-1).
+def power(a: Value, c: float) -> Value:
+    """a ** c for a real number c; local derivative d(a^c)/da = c a^(c-1).
 
-    Raises ``ValueError`` where a^p is not a real number (a < 0 with p not an integer)
-    and ``ZeroDivisionError`` for 0 to a negative power. At a = 0 with 0 < p < 1 the
+    Raises ``ValueError`` where a^c is not a real number (a < 0 with c not an integer)
+    and ``ZeroDivisionError`` for 0 to a negative power. At a = 0 with 0 < c < 1 the
     derivative is infinite.
 
     Implements: eq-local-power
     """
-    if not isinstance(a, Value) or not _is_real(p):
+    if not isinstance(a, Value) or not _is_real(c):
         raise TypeError(
             f"unsupported operand types for **: {type(a).__name__!r} and "
-            f"{type(p).__name__!r} (the exponent must be a real number)"
+            f"{type(c).__name__!r} (the exponent must be a real number)"
         )
-    x, p = a.data, float(p)
-    if x < 0 and not p.is_integer():
-        raise ValueError(f"power: {x} ** {p} is not a real number")
-    if x == 0 and p < 0:
-        raise ZeroDivisionError(f"power: 0 ** {p} divides by zero")
-    if p == 0:
+    x, c = a.data, float(c)
+    if x < 0 and not c.is_integer():
+        raise ValueError(f"power: {x} ** {c} is not a real number")
+    if x == 0 and c < 0:
+        raise ZeroDivisionError(f"power: 0 ** {c} divides by zero")
+    if c == 0:
         slope = 0.0  # a^0 = 1 is a constant
-    elif x == 0 and p < 1:
+    elif x == 0 and c < 1:
         slope = math.inf  # a square root's slope at 0, for example
     else:
-        slope = p * x ** (p - 1)
-    return Value(x**p, parents=(a,), local=(slope,), op=f"**{p:g}")
+        slope = c * x ** (c - 1)
+    return Value(x**c, parents=(a,), local=(slope,), op=f"**{c:g}")
 
 
 def exp(a: Value) -> Value:
