@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -226,3 +229,25 @@ def test_clear_errors(tmp_path):
             CONFIG, lambda c: ([np.zeros(1)], {"f": print}), folder=tmp_path
         )
     assert _files(tmp_path) == []
+
+
+def test_the_key_is_the_same_in_every_process(tmp_path: Path) -> None:
+    """A run that reads several arrays gets one key whatever PYTHONHASHSEED orders sets by."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from nnmath import runs, train\n"
+        "alpha, beta, gamma, delta = (np.full(3, k, np.float32) for k in range(4))\n"
+        "def train_fn(config):\n"
+        "    return [alpha + beta + gamma + delta], {'fit': train.fit.__name__}\n"
+        "print(runs.source_hash(train_fn))\n"
+    )
+    keys = set()
+    for seed in ("1", "2", "3", "4"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        out = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True,
+            check=True,
+        )
+        keys.add(out.stdout.strip())
+    assert len(keys) == 1, keys

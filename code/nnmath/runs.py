@@ -92,12 +92,13 @@ def _referenced(obj: Any) -> Iterator[Any]:
         yield obj.__self__
     elif inspect.isfunction(obj):
         names = _code_names(obj.__code__)
-        for name in names & set(obj.__globals__):
+        for name in sorted(names & set(obj.__globals__)):  # sorted: the same order in
+            # every process (a set of strings is ordered by PYTHONHASHSEED)
             value = obj.__globals__[name]
             yield value
             if isinstance(value, ModuleType) and _in_nnmath(value.__name__):
                 # nnmath.train.fit: the package's attributes that the code names
-                yield from (getattr(value, n) for n in names if hasattr(value, n))
+                yield from (getattr(value, n) for n in sorted(names) if hasattr(value, n))
         yield from (cell.cell_contents for cell in obj.__closure__ or ())
         yield from obj.__defaults__ or ()
         yield from (obj.__kwdefaults__ or {}).values()
@@ -162,9 +163,14 @@ def source_hash(train_fn: Callable[..., Any]) -> str:
         assert path is not None
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    for array in _run_by(train_fn)[1]:
-        digest.update(f"{array.shape} {array.dtype}\0".encode())
-        digest.update(np.ascontiguousarray(array).data)
+    arrays = [
+        hashlib.sha256(
+            f"{a.shape} {a.dtype}\0".encode() + np.ascontiguousarray(a).tobytes()
+        ).hexdigest()
+        for a in _run_by(train_fn)[1]
+    ]
+    for array_digest in sorted(arrays):  # whatever order the arrays were found in
+        digest.update(array_digest.encode())
     return digest.hexdigest()
 
 
