@@ -128,9 +128,9 @@ def rotate(X: np.ndarray, angles: float | np.ndarray) -> np.ndarray:
 def rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """The arithmetic of :func:`rotate`, for one block of images.
 
-    ``images`` is ``(k, 28, 28)`` and ``theta`` the ``(k,)`` angles in radians.
+    ``images`` is ``(n, 28, 28)`` and ``theta`` the ``(n,)`` angles in radians.
     """
-    k, dtype = images.shape[0], images.dtype
+    n, dtype = images.shape[0], images.dtype
     cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
     offset = np.arange(SIDE, dtype=dtype) - dtype.type(CENTRE)
     dr, dc = offset[:, None], offset[None, :]  # r - o down the rows, c - o across
@@ -138,14 +138,14 @@ def rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     # point lies within 6 pixels of the frame: surround each image with PAD = 6
     # rows and columns of zeros and work in the padded image's coordinates (>= 0).
     width = SIDE + 2 * PAD
-    padded = np.zeros((k, width, width), dtype)
+    padded = np.zeros((n, width, width), dtype)
     padded[:, PAD : PAD + SIDE, PAD : PAD + SIDE] = images
-    r_src = dtype.type(CENTRE + PAD) + dr * cos + dc * sin  # (k, 28, 28)
+    r_src = dtype.type(CENTRE + PAD) + dr * cos + dc * sin  # (n, 28, 28)
     c_src = dtype.type(CENTRE + PAD) - dr * sin + dc * cos
     r0, c0 = np.floor(r_src), np.floor(c_src)  # the top-left neighbour
     a, b = r_src - r0, c_src - c0  # how far below and right of it, in [0, 1)
-    idx = (np.arange(k)[:, None, None] * width + r0.astype(np.intp)) * width
-    idx += c0.astype(np.intp)  # flat index of padded[n, r0, c0]
+    idx = (np.arange(n)[:, None, None] * width + r0.astype(np.intp)) * width
+    idx += c0.astype(np.intp)  # flat index of padded[i, r0, c0], image i
     flat = padded.reshape(-1)
     top_left, top_right = flat.take(idx), flat.take(idx + 1)
     bottom_left, bottom_right = flat.take(idx + width), flat.take(idx + width + 1)
