@@ -21,7 +21,7 @@ sets, the core count, NumPy's BLAS as threadpoolctl reports it (library, version
 kernel OpenBLAS chose for this CPU, threads), PyTorch's BLAS from its build configuration
 (MKL or OpenBLAS), its CPU capability and threads, the versions and the date (UTC).
 
-    NNMATH_DATA=/path/to/mnist python benchmarks/bench_speed.py --out benchmarks/results/speed.json
+    NNMATH_DATA=/path/to/mnist python benchmarks/bench_speed.py --out code/nnmath/speed.json
 """
 
 from __future__ import annotations
@@ -289,7 +289,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 512])
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed.json"))
+    parser.add_argument("--out", type=Path, default=Path("code/nnmath/speed.json"))
     args = parser.parse_args()
     use_torch = not args.no_torch and torch_available()
     if not use_torch and not args.no_torch:

@@ -9,58 +9,19 @@ finds the book's words. A screenshot of every page goes to _build/screenshots/.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from browsing import open_page
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.book
-
-
-@pytest.fixture(scope="session")
-def build() -> subprocess.CompletedProcess[str]:
-    """Build the book exactly as `make book` does."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.run(
-        [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="session")
-def site(build: subprocess.CompletedProcess[str]) -> Path:
-    if build.returncode != 0:
-        pytest.fail(
-            f"the book did not build:\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
-        )
-    return HTML
 
 
 def pages(site: Path) -> list[Path]:
@@ -94,6 +55,24 @@ def test_site_makes_no_request_to_a_cdn(site: Path) -> None:
         assert remote == [], f"{page.name} loads {remote}"
 
 
+def test_launch_buttons_open_the_chapters_notebooks(site: Path) -> None:
+    """Binder and Colab open `make notebooks`' .ipynb on the notebooks branch, never a .md."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from nnmath_notebooks import NOTEBOOKS_BRANCH, chapters
+
+    launched = {}
+    for page in pages(site):
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        for link in soup.select("a[href*='colab.research.google.com'], a[href*='mybinder.org']"):
+            launched.setdefault(page.relative_to(site).with_suffix("").as_posix(), []).append(
+                link["href"])
+    assert set(launched) == set(chapters(ROOT)), "pages with launch buttons != chapters"
+    for name, hrefs in launched.items():
+        assert len(hrefs) == 2, f"{name}: expected a Binder and a Colab link, found {hrefs}"
+        for href in hrefs:
+            assert href.endswith(f"{name}.ipynb") and f"/{NOTEBOOKS_BRANCH}" in href, href
+
+
 def test_internal_links_resolve(site: Path) -> None:
     """Every link to a page of the site, with or without a fragment, finds its target."""
     ids: dict[Path, set[str]] = {}
@@ -123,94 +102,6 @@ def test_internal_links_resolve(site: Path) -> None:
 
 
 # --------------------------------------------------------------------------- in a browser
-
-
-def find_chromium() -> str | None:
-    """A Chromium binary: $CHROMIUM, Debian's, or None for Playwright's own browser."""
-    for candidate in (
-        os.environ.get("CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-    ):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = find_chromium()
-    with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        except Exception as err:  # no browser at all on this machine
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(
-                f"no Chromium to run the browser checks ({err}); "
-                "install Debian's `chromium` or set CHROMIUM=/path/to/chromium"
-            )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="session")
-def server(site: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
-    )
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def open_page(browser: object, url: str) -> tuple[object, list[str]]:
-    """Open ``url``; return the page and every problem seen while it loaded."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    problems: list[str] = []
-    local = urlparse(url).netloc
-
-    def route(r: object) -> None:
-        request_url = r.request.url  # type: ignore[attr-defined]
-        parsed = urlparse(request_url)
-        if parsed.scheme in ("http", "https") and parsed.netloc != local:
-            problems.append(f"request to another host: {request_url}")
-            r.abort()  # type: ignore[attr-defined]
-        else:
-            r.continue_()  # type: ignore[attr-defined]
-
-    page.route("**/*", route)
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(f"console {m.type}: {m.text}")
-            if m.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            problems.append(f"failed: {r.url} {r.failure}")
-            if urlparse(r.url).netloc == local
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
-        ),
-    )
-    page.goto(url, wait_until="networkidle")
-    return page, problems
 
 
 def test_every_page_in_chromium(site: Path, server: str, browser: object) -> None:

@@ -9,7 +9,13 @@
    installed from PyPI (``django-static-mathjax``) into ``_static/mathjax/``, so no page asks
    a CDN for anything and equations render offline.
 
-It also drops duplicate ``<script>`` entries: sphinx-thebe registers its inline
+It also points the launch buttons at notebooks: sphinx-book-theme links a page's MyST
+source, which Colab cannot open. ``make notebooks`` (``nnmath_notebooks.py``) writes
+``book/NAME.ipynb`` for every chapter and the Pages workflow pushes them to the branch
+``notebooks``, so Binder and Colab open that branch's ``.ipynb``; a page with no notebook
+(the ledger) has no launch buttons.
+
+And it drops duplicate ``<script>`` entries: sphinx-thebe registers its inline
 configuration on every read phase, and a second copy throws "Identifier 'THEBE_JS_URL'
 has already been declared" in the browser console.
 """
@@ -21,6 +27,7 @@ import os
 import shutil
 from pathlib import Path
 
+from nnmath_notebooks import NOTEBOOKS_BRANCH, chapters
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -35,11 +42,10 @@ MATHJAX_FILES = ("tex-svg-full.js",)
 def package_hash() -> str:
     """SHA-256 over what the chapters read besides themselves (paths and contents).
 
-    The package's Python files, the model it ships, the benchmark results that the
-    chapter on speed reads, and the seed offset of ``make check-claims``.
+    The package's Python files, the model and the benchmark record it ships (which the
+    chapter on speed reads), and the seed offset of ``make check-claims``.
     """
-    inputs = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.npz"),
-              *(ROOT / "benchmarks" / "results").glob("*.json")]
+    inputs = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.npz"), *PACKAGE.rglob("*.json")]
     digest = hashlib.sha256(os.environ.get("NNMATH_SEED_OFFSET", "").encode())
     for path in sorted(inputs):
         digest.update(path.relative_to(ROOT).as_posix().encode())
@@ -99,11 +105,36 @@ def drop_duplicate_scripts(
     context["script_files"] = list(unique.values())
 
 
+def launch_notebooks(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
+) -> None:
+    buttons = context.get("header_buttons", [])
+    launch = next((b for b in buttons if b.get("label") == "launch-buttons"), None)
+    if launch is None:
+        return
+    if pagename not in chapters(ROOT):
+        buttons.remove(launch)
+        return
+    options = app.config.html_theme_options
+    repo = options["repository_url"].rstrip("/").removeprefix("https://github.com/")
+    hubs = options["launch_buttons"]
+    notebook = f"{pagename}.ipynb"
+    urls = {
+        "Binder": f"{hubs['binderhub_url'].rstrip('/')}/v2/gh/{repo}/{NOTEBOOKS_BRANCH}"
+        f"?urlpath=lab/tree/{notebook}",
+        "Colab": f"{hubs['colab_url'].rstrip('/')}/github/{repo}/blob/{NOTEBOOKS_BRANCH}/"
+        f"{notebook}",
+    }
+    for button in launch["buttons"]:
+        button["url"] = urls.get(button["text"], button.get("url"))
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     mathjax_source()  # fail at once, with the import error, if MathJax is not installed
     app.connect("config-inited", invalidate_cache)
     app.connect("env-get-outdated", outdated_docs)
     app.connect("build-finished", copy_mathjax)
+    app.connect("html-page-context", launch_notebooks, priority=502)  # after the theme's
     app.connect(
         "html-page-context", drop_duplicate_scripts, priority=900
     )  # after the adders
