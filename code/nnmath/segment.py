@@ -239,19 +239,19 @@ def _piece_ink(ink: np.ndarray, labels: np.ndarray, piece: Piece) -> np.ndarray:
     return np.where(others, 0, ink[:, cols]).astype(np.float32)
 
 
-def cut_piece(ink: np.ndarray, labels: np.ndarray, piece: Piece, k: int) -> list[Piece]:
-    """Cut ``piece`` into ``k`` side-by-side pieces at the columns of least ink.
+def cut_piece(ink: np.ndarray, labels: np.ndarray, piece: Piece, n: int) -> list[Piece]:
+    """Cut ``piece`` into ``n`` side-by-side pieces at the columns of least ink.
 
-    Cut j (of k - 1) is the column of least ink within width/(2k) of j/k of the way
-    across (ties: the nearest to that point); for k = 2, the middle half.
+    Cut t (of n - 1) is the column of least ink within width/(2n) of t/n of the way
+    across (ties: the nearest to that point); for n = 2, the middle half.
     """
     column_ink = _piece_ink(ink, labels, piece).sum(axis=0)
     w = piece.width
     edges = [0]
-    for j in range(1, k):
-        aim = j * w / k
-        lo = max(edges[-1] + round(w / (2 * k)), round(aim - w / (2 * k)))
-        hi = round(aim + w / (2 * k))
+    for t in range(1, n):
+        aim = t * w / n
+        lo = max(edges[-1] + round(w / (2 * n)), round(aim - w / (2 * n)))
+        hi = round(aim + w / (2 * n))
         candidates = np.arange(lo, max(hi, lo + 1))
         candidates = candidates[candidates < w]
         if candidates.size == 0:
@@ -296,16 +296,16 @@ def find_pieces(
     Returns ``(labels, pieces)`` with the component labels ``(h, w)`` of
     :func:`connected_components`. See :func:`segment_row` for the parameters.
     """
-    labels, n = connected_components(ink, threshold)
-    pieces = _merge_parts(drop_specks(_pieces(labels, n), min_area), overlap)
+    labels, count = connected_components(ink, threshold)
+    pieces = _merge_parts(drop_specks(_pieces(labels, count), min_area), overlap)
     if not pieces:
         return labels, []
     height = float(np.median([p.height for p in pieces]))
     found = []
     for piece in pieces:
         if piece.width > max_aspect * height:
-            k = max(2, round(piece.width / (digit_aspect * height)))
-            found += cut_piece(ink, labels, piece, k)
+            n = max(2, round(piece.width / (digit_aspect * height)))
+            found += cut_piece(ink, labels, piece, n)
         else:
             found.append(piece)
     if digits is not None:

@@ -61,8 +61,8 @@ __all__ = [
 class Block(NamedTuple):
     """A block of training examples, prepared by :func:`split_blocks`."""
 
-    pixels: np.ndarray  # (k,) indices of the rows of X (pixels) that the block keeps
-    X: np.ndarray  # (k, B) those pixels of the block's B images, stored column by column
+    pixels: np.ndarray  # (P_kept,) indices of the rows of X (pixels) that the block keeps
+    X: np.ndarray  # (P_kept, B) those pixels of the block's B images, column by column
     Y: np.ndarray  # (B,) the block's labels
     Y_onehot: np.ndarray  # (n_y, B) the same labels one-hot, made once for every iteration
 
