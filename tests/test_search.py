@@ -6,7 +6,21 @@ import math
 
 import numpy as np
 import pytest
-from nnmath.search import choice, grid_search, log_uniform, random_search, uniform
+from nnmath.search import (
+    DevSplit,
+    best_first,
+    choice,
+    comparable,
+    grid_configs,
+    grid_search,
+    load_split,
+    log_uniform,
+    mnist_trial,
+    numbered,
+    random_configs,
+    random_search,
+    uniform,
+)
 
 
 def score(config: dict) -> dict:
@@ -107,3 +121,82 @@ def test_clear_errors():
         uniform(1.0, 1.0)
     with pytest.raises(ValueError, match="option"):
         choice([])
+
+
+def test_grid_and_random_configs_are_what_the_searches_run():
+    assert grid_configs({"a": [1, 2], "b": ["x", "y"]}) == [
+        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"},
+    ]  # fmt: skip
+    dists = {"lr": log_uniform(1e-4, 1e-1), "width": [64, 128]}
+    drawn = random_configs(dists, n_iter=5, seed=2)
+    assert drawn == random_configs(dists, n_iter=5, seed=2)
+    assert drawn[:3] == random_configs(dists, n_iter=3, seed=2)  # one stream, in order
+    ran = random_search(dists, lambda c: c["lr"], n_iter=5, seed=2, n_jobs=1)
+    assert sorted(r["lr"] for r in ran) == sorted(c["lr"] for c in drawn)
+
+
+def test_each_trial_seed_depends_on_the_search_seed_and_the_trial_only():
+    configs = grid_configs({"lr": [0.1, 0.01, 0.001]})
+    trials = numbered(configs, seed=5)
+    assert [t["trial"] for t in trials] == [1, 2, 3]
+    assert [t["lr"] for t in trials] == [0.1, 0.01, 0.001]
+    seeds = [t["seed"] for t in trials]
+    assert len(set(seeds)) == 3
+    assert [t["seed"] for t in numbered(configs[:2], seed=5)] == seeds[:2]
+    assert numbered(list(reversed(configs)), seed=5)[0]["seed"] == seeds[0]  # by number
+    assert [t["seed"] for t in numbered(configs, seed=6)] != seeds
+    with pytest.raises(ValueError, match="set by numbered"):
+        numbered([{"lr": 0.1, "seed": 3}], seed=0)
+
+
+def test_best_first_and_comparable():
+    results = [
+        {"dev_accuracy": 0.5, "k": 0, "seconds": 1.0, "pid": 1},
+        {"dev_accuracy": math.nan, "k": 1, "seconds": 1.0, "pid": 1},
+        {"dev_accuracy": 0.9, "k": 2, "host": "a", "worker": "local"},
+        {"dev_accuracy": 0.5, "k": 3},
+    ]
+    assert [r["k"] for r in best_first(results)] == [2, 0, 3, 1]
+    assert comparable(results[2:]) == [
+        {"dev_accuracy": 0.9, "k": 2},
+        {"dev_accuracy": 0.5, "k": 3},
+    ]
+
+
+def test_dev_split_and_mnist_trial_check_their_input():
+    with pytest.raises(ValueError, match="dev_size"):
+        DevSplit(dev_size=0)
+    with pytest.raises(ValueError, match=r"train_size: expected 1\.\.59000"):
+        DevSplit(dev_size=1000, train_size=59_001)
+    config = {
+        "arch": (784, 8, 10),
+        "optimizer": "adam",
+        "lr": 1e-3,
+        "batch_size": 32,
+        "epochs": 1,
+        "seed": 0,
+    }
+    with pytest.raises(ValueError, match="arch: expected widths from 784"):
+        mnist_trial({**config, "arch": (784, 8, 9)}, DevSplit())
+    with pytest.raises(ValueError, match="optimizer: expected one of"):
+        mnist_trial({**config, "optimizer": "lbfgs"}, DevSplit())
+
+
+def test_mnist_trial_trains_on_the_split_and_is_reproducible(mnist):
+    split = DevSplit(dev_size=300, seed=1, train_size=600)
+    X, y, X_dev, y_dev = load_split(split)
+    assert X.shape == (784, 600) and X_dev.shape == (784, 300) and X.dtype == np.float32
+    assert y.shape == (600,) and y_dev.shape == (300,)
+    assert load_split(split)[0] is X  # loaded once per process
+    config = {
+        "arch": (784, 8, 10),
+        "optimizer": "sgd",
+        "lr": 0.1,
+        "batch_size": 32,
+        "epochs": 1,
+        "seed": 4,
+    }
+    first = mnist_trial(config, split)
+    assert first == mnist_trial(config, split)
+    assert set(first) == {"dev_accuracy", "dev_loss", "train_accuracy", "train_loss"}
+    assert first != mnist_trial({**config, "seed": 5}, split)

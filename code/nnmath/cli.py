@@ -1,22 +1,28 @@
-"""The ``nnmath`` command: fetch the data, train, evaluate, predict.
+"""The ``nnmath`` command: fetch the data, train, search, evaluate, predict.
 
 ::
 
     nnmath data
     nnmath train --arch 784-128-64-10 --optimizer adam --lr 1e-3 --batch-size 128 \\
                  --epochs 10 --seed 0 --out model.npz
+    nnmath search --lr 1e-3 3e-3 --arch 784-64-10 784-128-10 --epochs 1 [--json] \\
+                  [--random N --lr-range LOW HIGH] [--cluster tcp://host:8786]
     nnmath evaluate model.npz [--json] [--confusion confusion.png]
     nnmath predict [--model model.npz] digit.png ... [--row] [--json]
 
 Bad input (a missing or unreadable file, an image without a digit, a wrong or corrupt
-model, an unknown option, a bad value) prints one line ``nnmath: error: ...`` on stderr
-and exits with status 2, writing nothing. Ctrl-C exits with status 130, writing nothing.
+model, an unknown option, a bad value, an unreachable cluster) prints one line
+``nnmath: error: ...`` on stderr and exits with status 2, writing nothing. A search whose
+trials fail names each failed trial on one such line and exits with status 1. Ctrl-C
+exits with status 130, writing nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import logging
 import math
 import os
 import sys
@@ -27,6 +33,7 @@ from typing import Any, NoReturn
 import numpy as np
 from tqdm import tqdm
 
+from nnmath import cluster, search
 from nnmath import data as mnist_data
 from nnmath.data import (
     MNIST,
@@ -41,19 +48,12 @@ from nnmath.files import write_atomically
 from nnmath.metrics import confusion_matrix, per_class_accuracy
 from nnmath.mlp import MLP
 from nnmath.model_io import default_model_path, load_model, save_model
-from nnmath.optim import SGD, Adam, Momentum, Optimizer, RMSProp
 from nnmath.preprocess import prepare_digit, read_image
+from nnmath.search import OPTIMIZERS
 from nnmath.segment import read_row
 from nnmath.train import History, evaluate, fit
 
 __all__ = ["build_parser", "main"]
-
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "adam": Adam,
-    "sgd": SGD,
-    "momentum": Momentum,
-    "rmsprop": RMSProp,
-}
 
 
 class UsageError(Exception):
@@ -111,6 +111,13 @@ def _learning_rate(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
+
+
+def _cluster_address(text: str) -> str:
+    try:
+        return cluster.check_address(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
 
 
 def _writable(path: Path, what: str) -> Path:
@@ -228,6 +235,128 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _search_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The search's configurations, numbered and seeded: the grid, or ``--random`` draws."""
+    if args.lr is not None and args.lr_range is not None:
+        raise UsageError("--lr-range: give either --lr values or --lr-range, not both")
+    if args.lr_range is not None and args.random is None:
+        raise UsageError("--lr-range: only with --random N (the number of draws)")
+    options: dict[str, Any] = {
+        "lr": args.lr or [1e-3],
+        "arch": args.arch,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "epochs": args.epochs,
+    }
+    if args.random is None:
+        return search.numbered(search.grid_configs(options), args.seed)
+    if args.lr_range is not None:
+        low, high = args.lr_range
+        if not low < high:
+            raise UsageError(f"--lr-range {low:g} {high:g}: expected LOW < HIGH")
+        options["lr"] = search.log_uniform(low, high)
+    draws = search.random_configs(options, n_iter=args.random, seed=args.seed)
+    return search.numbered(draws, args.seed)
+
+
+def _settings(config: dict[str, Any]) -> str:
+    """``lr 0.003  arch 784-64-10  batch 64  adam  2 epochs``"""
+    epochs = f"{config['epochs']} epoch{'s' if config['epochs'] != 1 else ''}"
+    return (
+        f"lr {config['lr']:.3g}  arch {'-'.join(map(str, config['arch']))}  "
+        f"batch {config['batch_size']}  {config['optimizer']}  {epochs}"
+    )
+
+
+def _trial_line(outcome: cluster.Outcome, total: int) -> str:
+    """One finished trial: its settings, then its dev accuracy and where it ran, or why not."""
+    config, result = outcome.config, outcome.result
+    head = f"trial {config['trial']:>{len(str(total))}}/{total}  {_settings(config)}"
+    if result is None:
+        return f"{head}  FAILED: {outcome.error}"
+    ran_on = f"pid {result['pid']}" if result["worker"] == "local" else result["worker"]
+    return (
+        f"{head}  dev acc {result['dev_accuracy']:.4f}  dev loss {result['dev_loss']:.4f}"
+        f"  ({result['seconds']:.1f} s, {ran_on})"
+    )
+
+
+def _search_table(results: list[dict[str, Any]], dev_size: int) -> str:
+    """The results, best first, as a text table."""
+    lines = [
+        f"best first, by accuracy on the {dev_size} dev images:",
+        f"{'rank':>4}  {'trial':>5}  {'lr':>8}  {'arch':<16}  {'batch':>5}  "
+        f"{'optimizer':<9}  {'epochs':>6}  {'dev acc':>7}  {'dev loss':>8}",
+    ]
+    for rank, r in enumerate(results, start=1):
+        lines.append(
+            f"{rank:>4}  {r['trial']:>5}  {r['lr']:>8.3g}  "
+            f"{'-'.join(map(str, r['arch'])):<16}  {r['batch_size']:>5}  "
+            f"{r['optimizer']:<9}  {r['epochs']:>6}  {r['dev_accuracy']:>7.4f}  "
+            f"{r['dev_loss']:>8.4f}"
+        )
+    return "\n".join(lines)
+
+
+def _as_json(result: dict[str, Any]) -> dict[str, Any]:
+    """A result for JSON: the architecture as ``"784-64-10"``, NaN and infinities as null."""
+    out = {**result, "arch": "-".join(map(str, result["arch"]))}
+    return {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v
+        for k, v in out.items()
+    }
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Train one network per configuration, locally or on a Dask cluster; rank by dev accuracy."""
+    if args.dev_size >= 60_000:
+        raise UsageError(f"--dev-size {args.dev_size}: expected at most 59999 images")
+    if args.train_size is not None and args.train_size > 60_000 - args.dev_size:
+        raise UsageError(
+            f"--train-size {args.train_size}: expected at most {60_000 - args.dev_size} "
+            f"training images (60,000 minus the dev set)"
+        )
+    if args.cluster is None and args.retries is not None:
+        raise UsageError(
+            "--retries: only with --cluster (local trials are not retried)"
+        )
+    if args.cluster is not None and args.jobs is not None:
+        raise UsageError(
+            "--jobs: only without --cluster (a cluster runs one trial per worker thread)"
+        )
+    configs = _search_configs(args)
+    split = search.DevSplit(args.dev_size, args.seed, args.train_size)
+    trial = functools.partial(search.mnist_trial, split=split)
+    client = None
+    if args.cluster is None:
+        mnist_data.locate_mnist()  # a missing data set: one error here, not one per trial
+    else:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # errors come below
+        client = cluster.connect(args.cluster)
+    bar = tqdm(total=len(configs), unit="trial", disable=not sys.stderr.isatty())
+
+    def report(outcome: cluster.Outcome) -> None:
+        bar.update()
+        if not args.json:
+            tqdm.write(_trial_line(outcome, len(configs)), file=sys.stdout)
+            sys.stdout.flush()
+
+    try:
+        with bar:
+            results = cluster.run_search(
+                trial, configs, n_jobs=args.jobs or 2, client=client,
+                retries=2 if args.retries is None else args.retries, on_outcome=report,
+            )  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+    if args.json:
+        print(json.dumps([_as_json(r) for r in results], indent=2))
+    else:
+        print(_search_table(results, args.dev_size))
+    return 0
+
+
 def _load_mnist_model(path: Path) -> tuple[MLP, dict[str, Any]]:
     """:func:`load_model`, refusing a network that does not map 784 pixels to 10 digits."""
     model, meta = load_model(path)
@@ -336,10 +465,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
-    """The ``nnmath`` argument parser with its four subcommands."""
+    """The ``nnmath`` argument parser with its five subcommands."""
     parser = Parser(
         prog="nnmath",
-        description="Neural networks from scratch on MNIST: data, train, evaluate, predict.",
+        description="Neural networks from scratch on MNIST: data, train, search, evaluate, "
+        "predict.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -397,6 +527,7 @@ def build_parser() -> Parser:
         "--limit", type=_positive_int, default=None, help=argparse.SUPPRESS
     )
     train.set_defaults(run=cmd_train)
+    _add_search(commands)
 
     ev = commands.add_parser(
         "evaluate",
@@ -441,6 +572,80 @@ def build_parser() -> Parser:
     return parser
 
 
+def _add_search(commands: argparse._SubParsersAction) -> None:
+    """The ``search`` subcommand and its options."""
+    sr = commands.add_parser(
+        "search",
+        help="hyper-parameter search: train one network per configuration",
+        description="Grid search (every combination of the values given) or random "
+        "search (--random N draws) over learning rate, architecture, batch size, "
+        "optimiser and epochs. Each trial trains on MNIST's training set minus a dev set "
+        "and is ranked by its dev accuracy; the test set is not used. Trials run in local "
+        "processes, or with --cluster on an existing Dask cluster, whose workers need "
+        "nnmath and MNIST (NNMATH_DATA) installed; the results are the same either way.",
+    )
+    sr.add_argument(
+        "--lr", type=_learning_rate, nargs="+", metavar="LR",
+        help="learning rates to try (default 1e-3)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--lr-range", type=_learning_rate, nargs=2, metavar=("LOW", "HIGH"),
+        help="with --random: draw each learning rate log-uniformly from [LOW, HIGH]",
+    )  # fmt: skip
+    sr.add_argument(
+        "--arch", type=_arch, nargs="+", default=[(784, 128, 64, 10)], metavar="SIZES",
+        help="layer widths to try, e.g. 784-64-10 784-128-10 (default 784-128-64-10)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--batch-size", type=_positive_int, nargs="+", default=[128], metavar="N",
+        help="batch sizes to try (default 128)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--optimizer", choices=sorted(OPTIMIZERS), nargs="+", default=["adam"],
+        metavar="NAME", help=f"optimisers to try, of {', '.join(sorted(OPTIMIZERS))} "
+        "(default adam)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--epochs", type=_positive_int, nargs="+", default=[10], metavar="N",
+        help="numbers of epochs to try (default 10)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--random", type=_positive_int, metavar="N",
+        help="draw N random configurations (each option: one of its values, uniformly) "
+        "instead of trying every combination",
+    )  # fmt: skip
+    sr.add_argument(
+        "--seed", type=_count, default=0,
+        help="seed of the dev split, of the random draws and of each trial's own seed "
+        "(starting weights, batch order), which also depends on its number (default 0)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--dev-size", type=_positive_int, default=1000,
+        help="training images held out as the dev set that ranks the trials (default 1000)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--train-size", type=_positive_int, metavar="N",
+        help="train each trial on the first N images of the training split, for a quick "
+        "search (default: all of them)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--jobs", type=_positive_int, metavar="N",
+        help="local worker processes (default 2)",
+    )  # fmt: skip
+    sr.add_argument(
+        "--cluster", type=_cluster_address, metavar="ADDRESS",
+        help="run the trials on the Dask cluster whose scheduler is at ADDRESS, "
+        "e.g. tcp://10.0.0.5:8786",
+    )  # fmt: skip
+    sr.add_argument(
+        "--retries", type=_count, metavar="K",
+        help="with --cluster: run a trial that raised an error up to K more times "
+        "(default 2); a trial whose worker died is moved to another worker by Dask",
+    )  # fmt: skip
+    sr.add_argument("--json", action="store_true", help="print the table as JSON")
+    sr.set_defaults(run=cmd_search)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0, 2 on bad input, 130 on Ctrl-C)."""
     args = build_parser().parse_args(argv)
@@ -453,6 +658,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nnmath: interrupted, nothing written", file=sys.stderr)
         return 130
+    except cluster.TrialsFailed as err:
+        print(f"nnmath: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 1
     except (UsageError, DataError, ValueError, OSError) as err:
         message = " ".join(str(err).split())  # one line
         print(f"nnmath: error: {message}", file=sys.stderr)
