@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 JB     := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: setup data book test check-claims lint serve bench clean
+.PHONY: setup data book notebooks pdf test check-claims lint serve bench clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,24 @@ data: $(STAMP)
 # re-executed when a chapter or code/nnmath changes.
 book: data
 	$(JB)
+
+# Every chapter as a notebook, _build/notebooks/book/NAME.ipynb, for Colab and Binder: the
+# MyST source through jupytext, no outputs, and a first cell that installs what is missing.
+notebooks: $(STAMP)
+	$(BIN)/python book/_ext/nnmath_notebooks.py --out _build/notebooks
+
+# The whole book as one PDF, _build/latex/nnmath.pdf: Sphinx's LaTeX builder, XeLaTeX via
+# latexmk, warnings as errors. It shares _build/.jupyter_cache with `make book`, so after
+# it nothing is executed again. Installs Debian's TeX Live (about 600 MB, 2 minutes) when
+# xelatex or latexmk is missing; keep the package list in step with .ci/run's.
+pdf: data
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdfinfo >/dev/null || { \
+	    sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends texlive-xetex texlive-latex-extra \
+	    texlive-fonts-recommended fonts-freefont-otf latexmk poppler-utils >/dev/null; }
+	LATEXOPTS="-interaction=nonstopmode -halt-on-error" $(JB) --builder pdflatex
+	@echo "PDF: _build/latex/nnmath.pdf"
 
 # Every test: the package, the data, the book build (warnings as errors) and the
 # rendered site in headless Chromium.
@@ -50,11 +68,11 @@ serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
 # Speed, side by side with PyTorch's CPU build (an optional dependency, installed here),
-# into benchmarks/results/speed.json, which chapter 16 reads. About 10 minutes.
+# into code/nnmath/speed.json (shipped with the package), which chapter 16 reads. About 10 minutes.
 bench: data
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python benchmarks/bench_twolayer.py --reference
-	$(BIN)/python benchmarks/bench_speed.py --out benchmarks/results/speed.json
+	$(BIN)/python benchmarks/bench_speed.py --out code/nnmath/speed.json
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

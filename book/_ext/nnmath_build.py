@@ -15,6 +15,11 @@ source, which Colab cannot open. ``make notebooks`` (``nnmath_notebooks.py``) wr
 ``notebooks``, so Binder and Colab open that branch's ``.ipynb``; a page with no notebook
 (the ledger) has no launch buttons.
 
+It registers the bibliography's style, ``nnmath``: pybtex's ``unsrt`` entries sorted by
+author and year, each labelled as the text cites it ("Zhang, 2020", "Muk200, n.d."),
+instead of the default alpha labels, which make "Anonymoussauthorsd." of an entry whose
+author is a group and whose year is "n.d.".
+
 And it drops duplicate ``<script>`` entries: sphinx-thebe registers its inline
 configuration on every read phase, and a second copy throws "Identifier 'THEBE_JS_URL'
 has already been declared" in the browser console.
@@ -28,6 +33,11 @@ import shutil
 from pathlib import Path
 
 from nnmath_notebooks import NOTEBOOKS_BRANCH, chapters
+from pybtex.plugin import register_plugin
+from pybtex.richtext import Text
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.sorting.author_year_title import SortingStyle
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -127,6 +137,25 @@ def launch_notebooks(
     }
     for button in launch["buttons"]:
         button["url"] = urls.get(button["text"], button.get("url"))
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """An entry's label as the text cites it: "Last, year", "A and B, year", "A et al., year"."""
+
+    def format_labels(self, sorted_entries):  # type: ignore[no-untyped-def]
+        for entry in sorted_entries:
+            people = entry.persons.get("author", [])
+            lasts = [Text.from_latex(" ".join(p.last_names)).render_as("text") for p in people]
+            names = (" and ".join(lasts) if len(lasts) <= 2 else f"{lasts[0]} et al.")
+            yield f"{names}, {entry.fields.get('year', 'n.d.')}"
+
+
+class BookStyle(UnsrtStyle):
+    default_label_style = AuthorYearLabels
+    default_sorting_style = SortingStyle
+
+
+register_plugin("pybtex.style.formatting", "nnmath", BookStyle)
 
 
 def setup(app: Sphinx) -> dict[str, object]:
