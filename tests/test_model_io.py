@@ -368,3 +368,74 @@ def test_default_model_readme_states_the_seed() -> None:
     readme = (default_model_path().parent / "README.md").read_text()
     assert f"--seed {meta['seed']}" in readme
     assert f"{100 * meta['test_accuracy']:.2f}%" in readme
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+def _read_browser_file(path: Path) -> dict:
+    """The object of ``window.NNMATH_MODEL = {...};`` in a file of export_for_browser."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("/*") and lines[0].endswith("*/")
+    prefix = f"window.{model_io.BROWSER_GLOBAL} = "
+    assert len(lines) == 2 and lines[1].startswith(prefix) and lines[1].endswith(";")
+    return json.loads(lines[1][len(prefix) : -1])
+
+
+def _decoded(exported: dict) -> list[np.ndarray]:
+    """[W1, b1, ..., WL, bL] from the base64 strings, in the book's shapes."""
+    import base64
+
+    dtype = np.dtype(exported["dtype"]).newbyteorder("<")
+    sizes = exported["sizes"]
+    params = []
+    for l, (W, b) in enumerate(zip(exported["W"], exported["b"], strict=True), start=1):
+        params.append(np.frombuffer(base64.b64decode(W), dtype=dtype).reshape(
+            sizes[l], sizes[l - 1]))
+        params.append(np.frombuffer(base64.b64decode(b), dtype=dtype).reshape(-1, 1))
+    return params
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_browser_export_holds_the_parameters_bitwise(tmp_path: Path, dtype) -> None:
+    model = _model(sizes=(784, 12, 7, 10), dtype=dtype)
+    path = model_io.export_for_browser(
+        model, tmp_path / "model.js", metadata={"seed": np.int64(3)}
+    )
+    exported = _read_browser_file(path)
+    assert exported["sizes"] == [784, 12, 7, 10]
+    assert exported["dtype"] == np.dtype(dtype).name
+    assert (exported["hidden"], exported["output"]) == ("relu", "softmax")
+    assert exported["meta"] == {"seed": 3}
+    params = _decoded(exported)
+    for a, b in zip(params, model.params, strict=True):
+        assert a.shape == b.shape
+        assert a.astype(dtype).tobytes() == b.tobytes()
+    assert _leftovers(tmp_path) == ["model.js"]
+
+
+def test_browser_export_means_what_predict_proba_computes(tmp_path: Path) -> None:
+    """ReLU layers, then the softmax, with W row by row: the forward pass a page runs."""
+    model = _model(sizes=(784, 9, 6, 10))
+    params = _decoded(_read_browser_file(
+        model_io.export_for_browser(model, tmp_path / "model.js")))
+    X = np.random.default_rng(1).random((784, 4)).astype(np.float64)
+    A = X
+    for l in range(0, len(params), 2):
+        Z = params[l].astype(np.float64) @ A + params[l + 1]
+        A = np.maximum(Z, 0) if l < len(params) - 2 else np.exp(Z - Z.max(axis=0))
+    A = A / A.sum(axis=0)
+    assert np.allclose(A, model.predict_proba(X.astype(np.float32)), atol=1e-5)
+
+
+def test_browser_export_fails_cleanly(tmp_path: Path) -> None:
+    model = _model()
+    with pytest.raises(ModelFileError, match="does not exist"):
+        model_io.export_for_browser(model, tmp_path / "missing" / "model.js")
+    with pytest.raises(ModelFileError, match="JSON-serialisable"):
+        model_io.export_for_browser(
+            model, tmp_path / "model.js", metadata={"bad": float("nan")}
+        )
+    with pytest.raises(ModelFileError, match="JSON-serialisable"):
+        model_io.export_for_browser(model, tmp_path / "model.js", metadata={"f": object()})
+    assert _leftovers(tmp_path) == []

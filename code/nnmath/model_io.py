@@ -16,6 +16,7 @@ raises :class:`ModelFileError` naming the file, what was expected and what was f
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import zipfile
@@ -35,10 +36,12 @@ from nnmath.mlp import MLP
 from nnmath.regularise import RegularisedMLP
 
 __all__ = [
+    "BROWSER_GLOBAL",
     "FORMAT_VERSION",
     "PREPROCESSING",
     "ModelFileError",
     "default_model_path",
+    "export_for_browser",
     "load_default_model",
     "load_model",
     "save_model",
@@ -52,6 +55,8 @@ PREPROCESSING = "mnist: 28x28, ink white on black, pixels/255, column of 784"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 #: The arrays' dtypes a model file may hold.
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: The global that a file written by :func:`export_for_browser` defines.
+BROWSER_GLOBAL = "NNMATH_MODEL"
 
 
 class ModelFileError(ValueError):
@@ -294,3 +299,56 @@ def default_model_path() -> Path:
 def load_default_model() -> tuple[MLP, dict[str, Any]]:
     """:func:`load_model` of :func:`default_model_path`."""
     return load_model(default_model_path())
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+def export_for_browser(
+    model: MLP,
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` as a JavaScript file that a web page loads with ``<script src>``.
+
+    The file is one statement, ``window.NNMATH_MODEL = {...};`` (:data:`BROWSER_GLOBAL`),
+    whose object is JSON: ``sizes`` (n_0..n_L), ``hidden`` (``"relu"``), ``output``
+    (``"softmax"``), ``dtype`` (the model's, ``"float32"`` or ``"float64"``), ``W`` and
+    ``b``, one base64 string per layer (little-endian, ``W[l]`` row by row as
+    ``(n_l, n_(l-1))``, ``b[l]`` as ``n_l`` numbers), and ``meta``, the JSON-serialisable
+    ``metadata``. A script, unlike ``fetch``, also loads from ``file://``. The values are the
+    model's exactly (bitwise); the file is written atomically. Returns ``path``.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ModelFileError(
+            f"{path}: cannot write the model, folder {path.parent} does not exist"
+        )
+    dtype = np.dtype(model.dtype).newbyteorder("<")
+
+    def encode(array: np.ndarray) -> str:
+        return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode()
+
+    exported = {
+        "sizes": list(model.sizes),
+        "hidden": "relu",  # MLP.layer: ReLU below the top layer, softmax at the top
+        "output": "softmax",
+        "dtype": dtype.name,
+        "W": [encode(W) for W in model.W],
+        "b": [encode(b.reshape(-1)) for b in model.b],
+        "meta": dict(metadata or {}),
+    }
+    try:
+        text = json.dumps(exported, default=json_default, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{path}: metadata must be JSON-serialisable (no NaN), found {err}"
+        ) from err
+    script = (
+        f"/* {'-'.join(map(str, model.sizes))} network for the browser, written by "
+        f"nnmath.model_io.export_for_browser (nnmath {_nnmath_version()}). */\n"
+        f"window.{BROWSER_GLOBAL} = {text};\n"
+    )
+    write_atomically(path, lambda f: f.write(script.encode("utf-8")))
+    return path
