@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from joblib import Parallel, delayed
 
-from nnmath.search import TrainEval, _timed, best_first
+from nnmath.search import TrainEval, best_first, run_timed
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -105,7 +105,7 @@ def where() -> dict[str, Any]:
 
 def _measured(trial_fn: TrainEval, config: dict[str, Any]) -> dict[str, Any]:
     """One trial's result: what ``trial_fn`` measured, its wall time, and :func:`where`."""
-    return {**_timed(trial_fn, config), **where()}
+    return {**run_timed(trial_fn, config), **where()}
 
 
 # --------------------------------------------------------------------------- local

@@ -55,6 +55,7 @@ __all__ = [
     "random_configs",
     "random_search",
     "run_all",
+    "run_timed",
     "uniform",
 ]
 
@@ -115,7 +116,7 @@ def choice(options: Sequence[Any]) -> Sampler:
     return sample
 
 
-def _timed(train_eval_fn: TrainEval, config: dict[str, Any]) -> dict[str, Any]:
+def run_timed(train_eval_fn: TrainEval, config: dict[str, Any]) -> dict[str, Any]:
     """Run one configuration; its result as one flat dict with the wall time."""
     start = time.perf_counter()
     result = train_eval_fn(dict(config))
@@ -150,10 +151,10 @@ def run_all(
             f"n_jobs: expected workers >= 1 (or -1: all cores), got {n_jobs!r}"
         )
     if n_jobs == 1:
-        results = [_timed(train_eval_fn, c) for c in configs]
+        results = [run_timed(train_eval_fn, c) for c in configs]
     else:
         results = Parallel(n_jobs=n_jobs)(
-            delayed(_timed)(train_eval_fn, c) for c in configs
+            delayed(run_timed)(train_eval_fn, c) for c in configs
         )
     return best_first(results)
 
