@@ -14,6 +14,7 @@ import subprocess
 import sys
 import venv
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -82,22 +83,47 @@ def fresh_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield python
 
 
+def execute(python: Path, notebook: Path, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``notebook`` alone in ``folder`` (as in a Colab session) with the env's Jupyter."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"PYTHONPATH", "NNMATH_SEED_OFFSET", "VIRTUAL_ENV"}}
+    env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+    folder.mkdir(parents=True)
+    shutil.copy(notebook, folder / "chapter.ipynb")
+    return subprocess.run(
+        [str(python.parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+         "--ExecutePreprocessor.timeout=1800", "--ExecutePreprocessor.kernel_name=python3",
+         "--output", "executed.ipynb", "chapter.ipynb"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=3600, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def executed(
+    fresh_env: Path, written: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    """Every notebook run; the first alone (its install cell installs myst-nb), then the
+    others two at a time, one per core: each is a process of its own, as in Colab."""
+    base = tmp_path_factory.mktemp("executed")
+
+    def run(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        folder = base / name.replace("/", "_")
+        return execute(fresh_env, written[name], folder), folder / "executed.ipynb"
+
+    first, *rest = CHAPTERS
+    runs = {first: run(first)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs.update(zip(rest, pool.map(run, rest), strict=True))
+    return runs
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_the_notebook_runs_where_only_nnmath_is_installed(
-    fresh_env: Path, written: dict[str, Path], name: str, tmp_path: Path
+    executed: dict[str, tuple[subprocess.CompletedProcess[str], Path]], name: str
 ) -> None:
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"PYTHONPATH", "NNMATH_SEED_OFFSET", "VIRTUAL_ENV"}}
-    env["PATH"] = f"{fresh_env.parent}{os.pathsep}{env.get('PATH', '')}"
-    shutil.copy(written[name], tmp_path / "chapter.ipynb")  # alone, as in a Colab session
-    run = subprocess.run(
-        [str(fresh_env.parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-         "--ExecutePreprocessor.timeout=1800", "--ExecutePreprocessor.kernel_name=python3",
-         "--output", "executed.ipynb", "chapter.ipynb"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600, check=False,
-    )
+    run, path = executed[name]
     assert run.returncode == 0, f"{name} failed as a notebook:\n{run.stderr[-6000:]}"
-    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
-    ran = [cell for cell in executed.cells if cell.cell_type == "code"]
-    assert all(cell.execution_count is not None for cell in ran)
+    notebook = nbformat.read(path, as_version=4)
+    ran = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert ran and all(cell.execution_count is not None for cell in ran)

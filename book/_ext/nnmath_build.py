@@ -143,16 +143,33 @@ class AuthorYearLabels(BaseLabelStyle):
     """An entry's label as the text cites it: "Last, year", "A and B, year", "A et al., year"."""
 
     def format_labels(self, sorted_entries):  # type: ignore[no-untyped-def]
-        for entry in sorted_entries:
-            people = entry.persons.get("author", [])
-            lasts = [Text.from_latex(" ".join(p.last_names)).render_as("text") for p in people]
-            names = (" and ".join(lasts) if len(lasts) <= 2 else f"{lasts[0]} et al.")
-            yield f"{names}, {entry.fields.get('year', 'n.d.')}"
+        labels = [self.label(entry) for entry in sorted_entries]
+        seen: dict[str, int] = {}
+        for label in labels:  # entries that share a label: "LeCun et al., 1998a", "...b"
+            if labels.count(label) == 1:
+                yield label
+            else:
+                seen[label] = seen.get(label, 0) + 1
+                yield label + "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+
+    @staticmethod
+    def label(entry):  # type: ignore[no-untyped-def]
+        people = entry.persons.get("author", [])
+        lasts = [Text.from_latex(" ".join(p.last_names)).render_as("text") for p in people]
+        names = " and ".join(lasts) if len(lasts) <= 2 else f"{lasts[0]} et al."
+        return f"{names}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearOrder(SortingStyle):
+    """By author, year and title, a group author's braces ignored ("{Anonymous ...}")."""
+
+    def person_key(self, person):  # type: ignore[no-untyped-def]
+        return super().person_key(person).replace("{", "").replace("}", "")
 
 
 class BookStyle(UnsrtStyle):
     default_label_style = AuthorYearLabels
-    default_sorting_style = SortingStyle
+    default_sorting_style = AuthorYearOrder
 
 
 register_plugin("pybtex.style.formatting", "nnmath", BookStyle)
