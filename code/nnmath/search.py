@@ -258,8 +258,8 @@ def random_search(
 def numbered(configs: Sequence[Mapping[str, Any]], seed: int) -> list[dict[str, Any]]:
     """Each configuration with its ``"trial"`` number (1, 2, ...) and its own ``"seed"``.
 
-    Trial k's seed is drawn from the k-th child of ``nnmath.seeding.rng(seed)``
-    (``Generator.spawn``): it depends on the search's seed and on k only, not on the
+    Trial r's seed is drawn from the r-th child of ``nnmath.seeding.rng(seed)``
+    (``Generator.spawn``): it depends on the search's seed and on r only, not on the
     number of trials, their order of completion or the worker that runs them.
     """
     for config in configs:
@@ -269,8 +269,8 @@ def numbered(configs: Sequence[Mapping[str, Any]], seed: int) -> list[dict[str, 
             )
     children = seeding.rng(seed).spawn(len(configs))
     return [
-        {"trial": k, **config, "seed": int(child.integers(2**31))}
-        for k, (config, child) in enumerate(zip(configs, children, strict=True), start=1)
+        {"trial": r, **config, "seed": int(child.integers(2**31))}
+        for r, (config, child) in enumerate(zip(configs, children, strict=True), start=1)
     ]
 
 
