@@ -6,12 +6,12 @@ import functools
 import http.server
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from book_build import jupyter_book_build
 from browsing import CHROMIUM_FLAGS, find_chromium
 from nnmath.data import MNIST, DataError, load_mnist
 
@@ -36,15 +36,7 @@ HTML = ROOT / "_build" / "html"
 @pytest.fixture(scope="session")
 def build() -> subprocess.CompletedProcess[str]:
     """Build the book exactly as `make book` does."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.run(
-        [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    return jupyter_book_build()
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,13 @@ finds the book's words. A screenshot of every page goes to _build/screenshots/.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from book_build import build_warnings
 from browsing import open_page
 from bs4 import BeautifulSoup
 
@@ -32,14 +32,8 @@ def pages(site: Path) -> list[Path]:
 
 
 def test_book_builds_without_warnings(build: subprocess.CompletedProcess[str]) -> None:
-    log = build.stdout + build.stderr
-    warnings = [
-        line
-        for line in log.splitlines()
-        if re.search(r"\b(WARNING|ERROR)\b", line) and "IPKernelApp" not in line
-    ]
-    assert build.returncode == 0, log[-4000:]
-    assert warnings == []
+    assert build.returncode == 0, (build.stdout + build.stderr)[-4000:]
+    assert build_warnings(build) == []
 
 
 def test_site_makes_no_request_to_a_cdn(site: Path) -> None:

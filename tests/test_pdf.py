@@ -17,12 +17,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
+from book_build import build_warnings, jupyter_book_build
 
 ROOT = Path(__file__).resolve().parents[1]
 LATEX = ROOT / "_build" / "latex"
@@ -47,18 +47,10 @@ def pdf_build() -> subprocess.CompletedProcess[str]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
     PDF.unlink(missing_ok=True)  # a PDF left by an earlier build proves nothing
-    return subprocess.run(
-        [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going",
-         "--builder", "pdflatex"],
-        cwd=ROOT,
-        env={**os.environ, "LATEXOPTS": "-interaction=nonstopmode -halt-on-error"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-        check=False,
+    return jupyter_book_build(
+        "--builder", "pdflatex",
+        env={"LATEXOPTS": "-interaction=nonstopmode -halt-on-error"}, timeout=2400,
     )
 
 
@@ -109,14 +101,8 @@ def toc_titles() -> list[str]:
 
 
 def test_pdf_builds_without_warnings(pdf_build: subprocess.CompletedProcess[str]) -> None:
-    log = pdf_build.stdout + pdf_build.stderr
-    warnings = [
-        line
-        for line in log.splitlines()
-        if re.search(r"\b(WARNING|ERROR)\b", line) and "IPKernelApp" not in line
-    ]
-    assert pdf_build.returncode == 0, log[-4000:]
-    assert warnings == []
+    assert pdf_build.returncode == 0, (pdf_build.stdout + pdf_build.stderr)[-4000:]
+    assert build_warnings(pdf_build) == []
     assert PDF.is_file(), f"no {PDF.relative_to(ROOT)} after the build"
 
 
