@@ -17,10 +17,13 @@ from nnmath.preprocess import (
     crop_to_ink,
     fit_box,
     ink_is_dark,
+    keep_digit,
+    otsu_threshold,
     prepare_digit,
     prepare_steps,
     read_image,
     remove_background,
+    shrink,
     to_grey,
     to_ink,
 )
@@ -110,6 +113,109 @@ def test_remove_background_maps_paper_to_0_and_ink_to_1() -> None:
     assert out.min() == 0 and out.max() == 1
     assert np.allclose(out, _ring(), atol=1e-6)
     assert not remove_background(np.full((5, 5), 0.7)).any()
+
+
+@pytest.mark.equation("eq-background")
+def test_remove_background_flattens_uneven_light() -> None:
+    """Dark ink on paper lit from one side, light L from 0.55 to 0.95, is the ink alone.
+
+    The photo is grey = L (1 - 0.8 ink); as ink, 1 - grey. Within half a window of the
+    image's left and right edges an opening cannot follow a ramp, so only the middle is
+    compared (and the ring lies there).
+    """
+    ring = _ring(shape=(200, 240), centre=(100, 120))
+    light = np.linspace(0.55, 0.95, ring.shape[1], dtype=np.float32)[None, :]
+    out = remove_background(1 - light * (1 - 0.8 * ring))
+    middle = slice(50, 190)
+    assert np.abs(out - ring)[:, middle].max() < 1e-5
+    # subtracting one global paper level (the old way) leaves the dim side grey
+    old = np.clip(light * 0.8 * ring + (0.95 - light), 0, None)
+    assert np.abs(old / old.max() - ring)[:, middle].max() > 0.2
+
+
+@pytest.mark.equation("eq-background")
+def test_remove_background_estimates_the_paper_by_an_opening() -> None:
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    ink = rng.random((40, 30)).astype(np.float32)
+    paper = ndimage.grey_opening(ink, size=(15, 15), mode="nearest")
+    expected = (ink - paper) / (1 - paper)
+    expected /= expected.max()
+    assert np.allclose(remove_background(ink), expected, atol=1e-6)
+
+
+def _between_class_variance(values: np.ndarray, t: float) -> float:
+    """omega_0 omega_1 (mu_0 - mu_1)^2 of the split of ``values`` at ``t``, directly."""
+    low, high = values[values <= t], values[values > t]
+    if low.size == 0 or high.size == 0:
+        return -1.0
+    w0, w1 = low.size / values.size, high.size / values.size
+    return w0 * w1 * (low.mean() - high.mean()) ** 2
+
+
+@pytest.mark.equation("eq-otsu")
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_otsu_threshold_maximises_the_between_class_variance(seed: int) -> None:
+    """On values at bin centres, no threshold splits them with more between-class variance."""
+    rng = np.random.default_rng(seed)
+    values = (rng.integers(0, 32, size=(12, 10)) + 0.5) / 32
+    t = otsu_threshold(values.astype(np.float32), bins=32)
+    best = _between_class_variance(values, t)
+    others = [_between_class_variance(values, (j + 1) / 32) for j in range(31)]
+    assert best >= max(others) - 1e-12
+
+
+@pytest.mark.equation("eq-otsu")
+def test_otsu_threshold_splits_two_levels() -> None:
+    ink = np.full((10, 10), 0.1, np.float32)
+    ink[:3] = 0.8
+    assert 0.1 < otsu_threshold(ink) <= 0.8
+
+
+def test_keep_digit_drops_specks_and_keeps_a_digit_in_two_strokes() -> None:
+    ink = np.zeros((60, 60), np.float32)
+    ink[10:50, 30:34] = 1  # the stem of a 5 or a 4
+    ink[10:14, 18:29] = 1  # a second stroke, not touching the first
+    ink[55, 3] = ink[2, 57] = 1  # specks
+    ink[3:5, 3:5] = 1  # a speck of 4 pixels, far away
+    kept = keep_digit(ink)
+    assert kept[10:50, 30:34].all() and kept[10:14, 18:29].all()
+    assert kept[55, 3] == kept[2, 57] == 0 and not kept[3:5, 3:5].any()
+
+
+def test_keep_digit_refuses_noise_without_a_digit() -> None:
+    rng = np.random.default_rng(1)
+    specks = (rng.random((200, 200)) > 0.999).astype(np.float32)
+    with pytest.raises(ImageError, match="no digit-sized piece"):
+        keep_digit(specks)
+
+
+def test_keep_digit_refuses_an_image_of_ink() -> None:
+    ink = np.ones((50, 50), np.float32)
+    ink[20:30, 20:30] = 0
+    with pytest.raises(ImageError, match="ink over 96% of the image"):
+        keep_digit(ink)
+
+
+def test_shrink_limits_the_longer_side() -> None:
+    grey = np.ones((3000, 1200), np.float32)
+    assert shrink(grey, 1000).shape == (1000, 400)
+    small = np.ones((30, 20), np.float32)
+    assert shrink(small, 1000) is not None and shrink(small, 1000).shape == (30, 20)
+
+
+def test_a_photo_in_uneven_light_with_noise_and_a_speck_is_the_clean_digit() -> None:
+    rng = np.random.default_rng(3)
+    ink = _ring()
+    r, c = np.indices(ink.shape)
+    light = 0.95 - 0.35 * c / ink.shape[1] - 0.1 * ((r - 100) / 100) ** 2
+    photo = light * (1 - 0.75 * ink) + rng.normal(0, 0.02, ink.shape)
+    photo[180:184, 5:9] = 0.1  # a speck of dirt in a corner
+    photo = np.clip(photo, 0, 1).astype(np.float32)
+    clean = prepare_digit(_paper(ink))
+    assert np.abs(prepare_digit(photo) - clean).mean() < 0.03
 
 
 # --------------------------------------------------------------------------- geometry
@@ -249,7 +355,8 @@ def test_position_and_size_on_the_canvas_do_not_matter() -> None:
 
 def test_prepare_steps_names_each_step() -> None:
     steps = prepare_steps(_paper(_ring()))
-    assert list(steps) == ["grey", "ink", "crop", "box", "frame", "digit"]
+    names = ["grey", "ink", "digit_ink", "crop", "box", "frame", "digit"]
+    assert list(steps) == names
     assert steps["grey"].shape == steps["ink"].shape == (200, 120)
     assert max(steps["box"].shape) == 20
     assert steps["frame"].shape == (28, 28)
@@ -321,6 +428,13 @@ def test_read_image_reports_a_truncated_file(tmp_path: Path) -> None:
     Image.fromarray(_paper(_ring())).save(path)
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ImageError, match="cannot decode"):
+        read_image(path)
+
+
+def test_read_image_refuses_a_huge_image_before_decoding_it(tmp_path: Path) -> None:
+    path = tmp_path / "huge.png"
+    Image.new("L", (8000, 7000), 255).save(path)
+    with pytest.raises(ImageError, match=r"at most 50 megapixels, found 8000 x 7000"):
         read_image(path)
 
 

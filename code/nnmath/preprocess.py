@@ -6,9 +6,12 @@ frame so that its centre of mass lies at the centre of the frame (row 14, column
 counted from 0). A photo or a drawing is brought to the same form in small steps, each a
 function of its own returning ``float32`` arrays:
 
-``to_grey`` -> ``to_ink`` -> ``remove_background`` -> ``crop_to_ink`` -> ``fit_box`` ->
-``centre_in_frame``; :func:`prepare_digit` chains them into one column of 784 pixels and
-:func:`prepare_steps` returns every intermediate array by name (for a figure).
+``to_grey`` -> ``shrink`` -> ``to_ink`` -> ``remove_background`` (the paper's uneven
+light, estimated locally) -> ``otsu_threshold`` (the ink threshold, chosen from the image)
+-> ``keep_digit`` (the digit's connected pieces, without specks) -> ``crop_to_ink`` ->
+``fit_box`` -> ``centre_in_frame``; :func:`prepare_digit` chains them into one column of
+784 pixels and :func:`prepare_steps` returns every intermediate array by name (for a
+figure).
 
 Arrays are images ``(h, w)`` (rows down, columns right), with colour images
 ``(h, w, channels)``. Pillow decodes files and resizes.
@@ -21,12 +24,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from nnmath.data import SIDE
 
 __all__ = [
     "BOX",
     "CROP_INK",
+    "MAX_PIXELS",
     "ImageError",
     "centre_in_frame",
     "centre_of_mass",
@@ -35,10 +40,13 @@ __all__ = [
     "frame_steps",
     "ink_is_dark",
     "ink_to_digit",
+    "keep_digit",
+    "otsu_threshold",
     "prepare_digit",
     "prepare_steps",
     "read_image",
     "remove_background",
+    "shrink",
     "to_grey",
     "to_ink",
 ]
@@ -47,6 +55,21 @@ BOX = 20  # MNIST: the digit fits a 20 x 20 box, placed in a SIDE x SIDE = 28 x 
 #: The faintest ink (in [0, 1]) kept inside a digit's crop: low, so that the faint,
 #: anti-aliased edges of the strokes stay in the box.
 CROP_INK = 0.1
+#: The largest image read, in pixels (a 50-megapixel photograph); larger files are refused
+#: before they are decoded.
+MAX_PIXELS = 50_000_000
+#: Images are first shrunk so that their longer side is at most this many pixels: the
+#: digit ends up 20 pixels tall, and the filters below then cost the same for any photo.
+WORK_SIDE = 1000
+#: The window of :func:`remove_background`, as a fraction of the image's shorter side:
+#: wider than any pen stroke, so the strokes vanish from the estimate of the paper.
+BACKGROUND_WINDOW = 0.5
+#: :func:`keep_digit` keeps the pieces of ink at least this fraction of the largest one...
+PIECE_FRACTION = 0.05
+#: ... and refuses a largest piece whose longer side is under this fraction of the image's
+#: shorter side (no digit-sized piece), or ink over more than MAX_INK of the image.
+DIGIT_FRACTION = 0.1
+MAX_INK = 0.5
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
 
 
@@ -63,7 +86,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     Grey (``L``), grey with alpha (``LA``), ``RGB`` and ``RGBA`` are kept as stored
     (``uint8``); a palette becomes ``RGBA``, 16-bit grey stays ``uint16``, anything else
     becomes ``RGB``. Raises :class:`ImageError` for a missing file, a file that is not an
-    image (or is truncated) and an image that is all one colour.
+    image (or is truncated), an image of more than :data:`MAX_PIXELS` pixels and an image
+    that is all one colour.
     """
     path = Path(path)
     if not path.is_file():
@@ -71,9 +95,17 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise ImageError(f"{path}: expected an image file, found {found}")
     try:
         with Image.open(path) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(
+                    f"{path}: expected an image of at most {MAX_PIXELS / 1e6:g} "
+                    f"megapixels, found {image.width} x {image.height} "
+                    f"({image.width * image.height / 1e6:.1f} megapixels)"
+                )
             image.load()
             array = np.asarray(_standard_mode(image))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        if isinstance(err, ImageError):
+            raise
         raise ImageError(
             f"{path}: expected an image (PNG, JPEG, ...), found a file Pillow cannot "
             f"decode ({err})"
@@ -176,17 +208,124 @@ def to_ink(grey: np.ndarray) -> np.ndarray:
     return (1 - grey) if ink_is_dark(grey) else grey.copy()
 
 
-def remove_background(ink: np.ndarray) -> np.ndarray:
-    """Make the background 0 and the strongest ink 1: (ink - b) / (max - b), clipped.
+def shrink(grey: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
+    """``grey`` ``(h, w)`` scaled down (Lanczos) so its longer side is at most ``side``.
 
-    ``b`` is the median of the border pixels of ``ink`` ``(h, w)``. An image with no
-    ink above its background becomes all zeros.
+    An image already small enough is returned as it is (float32).
+    """
+    grey = _as_2d(grey, "grey")
+    h, w = grey.shape
+    if max(h, w) <= side:
+        return grey
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    resized = Image.fromarray(grey).resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
+
+
+def remove_background(ink: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.ndarray:
+    """The ink on even paper: (ink - B) / (1 - B), then the strongest ink made 1.
+
+    ``ink`` ``(h, w)`` is bright ink on dark paper (:func:`to_ink`). The paper's level B
+    is the grey *opening* of ``ink``: the minimum over a k x k window, then the maximum
+    of that over the same window, k = ``window`` times the shorter side (at least 3
+    pixels). A stroke narrower than k vanishes from B while light that changes slowly
+    across the page stays in it. Where the light is dimmer, the paper is darker and the
+    ink's contrast smaller, both by the light's factor 1 - B: dividing by it evens both.
+    The result is clipped at 0 and divided by its maximum (float32 ``(h, w)``); an image
+    with no ink above its paper becomes all zeros.
+
+    Implements: eq-background
     """
     ink = _as_2d(ink, "ink")
-    background = np.float32(np.median(_border(ink)))
-    lifted = np.clip(ink - background, 0, None)
+    k = max(3, round(window * min(ink.shape)))
+    paper = ndimage.grey_opening(ink, size=(k, k), mode="nearest")
+    lifted = np.clip((ink - paper) / np.maximum(1 - paper, 1e-3), 0, None)
     peak = lifted.max()
     return lifted / peak if peak > 0 else lifted
+
+
+def otsu_threshold(ink: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold of ``ink`` ``(h, w)`` in [0, 1]: the t that best splits paper from ink.
+
+    The values are counted in ``bins`` equal bins of [0, 1]; for a threshold after bin
+    j, omega_0 and omega_1 are the fractions of pixels at or below and above it and mu_0,
+    mu_1 their means. The threshold maximises the between-class variance
+    omega_0 omega_1 (mu_0 - mu_1)^2; returned as the upper edge of the best bin j.
+
+    Implements: eq-otsu
+    """
+    ink = _as_2d(ink, "ink")
+    counts, _ = np.histogram(ink, bins=bins, range=(0.0, 1.0))
+    p = counts / counts.sum()
+    centres = (np.arange(bins) + 0.5) / bins
+    omega0 = np.cumsum(p)[:-1]  # threshold after bin j = 0 .. bins - 2
+    omega1 = 1 - omega0
+    mass0 = np.cumsum(p * centres)[:-1]
+    mu_all = float(p @ centres)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu0 = mass0 / omega0
+        mu1 = (mu_all - mass0) / omega1
+        between = omega0 * omega1 * (mu0 - mu1) ** 2
+    between = np.where((omega0 > 0) & (omega1 > 0), between, -1.0)
+    return float((np.argmax(between) + 1) / bins)
+
+
+def keep_digit(ink: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """``ink`` ``(h, w)`` with everything but the digit's own pieces set to 0 (float32).
+
+    The pixels above ``threshold`` (default: :func:`otsu_threshold`) are split into
+    8-connected pieces (``scipy.ndimage.label``; chapter 15 derives the algorithm). The
+    largest piece is the digit; other pieces are kept when they have at least
+    :data:`PIECE_FRACTION` of its pixels and lie within half its size of its box (a
+    digit drawn in two strokes), so specks of noise or dirt go. Kept: the pixels within
+    1 + (shorter side) / 56 pixels of a kept piece (the digit's soft edges), their ink
+    rescaled so that the paper's median (below the threshold) becomes 0 and the 90th
+    percentile of the kept pieces 1, clipped to [0, 1]: a stroke's core is full ink, as
+    in MNIST, however faint the pen or the light. Raises :class:`ImageError` for an
+    image with ink over more than :data:`MAX_INK` of its area, or with no piece whose
+    longer side reaches :data:`DIGIT_FRACTION` of the image's shorter side.
+    """
+    ink = _as_2d(ink, "ink")
+    t = otsu_threshold(ink) if threshold is None else threshold
+    strong = ink > t
+    fraction = float(strong.mean())
+    if fraction > MAX_INK:
+        raise ImageError(
+            f"ink: expected a digit on paper, found ink over {100 * fraction:.0f}% of "
+            f"the image (at most {100 * MAX_INK:.0f}%)"
+        )
+    labels, n = ndimage.label(strong, structure=np.ones((3, 3)))
+    if n == 0:
+        raise ImageError(
+            f"ink: expected a digit, found no pixel above {t:.2f} in a "
+            f"{ink.shape[1]} x {ink.shape[0]} image (empty)"
+        )
+    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    boxes = ndimage.find_objects(labels)
+    main = int(np.argmax(areas))
+    rows, cols = boxes[main]
+    height, width = rows.stop - rows.start, cols.stop - cols.start
+    least = max(4.0, DIGIT_FRACTION * min(ink.shape))
+    if max(height, width) < least:
+        raise ImageError(
+            f"ink: expected a digit at least {least:.0f} pixels tall or wide, found "
+            f"pieces of ink up to {width} x {height} pixels in a {ink.shape[1]} x "
+            f"{ink.shape[0]} image (no digit-sized piece)"
+        )
+    top, bottom = rows.start - height / 2, rows.stop + height / 2
+    left, right = cols.start - width / 2, cols.stop + width / 2
+    keep = np.zeros(n + 1, dtype=bool)
+    for i, (r, c) in enumerate(boxes):
+        near = r.stop > top and r.start < bottom and c.stop > left and c.start < right
+        keep[i + 1] = near and areas[i] >= PIECE_FRACTION * areas[main]
+    kept = keep[labels]
+    reach = 1 + min(ink.shape) // 56
+    region = ndimage.maximum_filter(kept, size=2 * reach + 1, mode="constant")
+    paper = np.median(ink[~strong])
+    level = np.percentile(ink[kept], 90)
+    scaled = np.clip((ink - paper) / max(level - paper, 1e-3), 0, 1)
+    return np.where(region, scaled, 0).astype(np.float32)
 
 
 def _as_2d(image: np.ndarray, name: str) -> np.ndarray:
@@ -293,13 +432,15 @@ def ink_to_digit(ink: np.ndarray, threshold: float = CROP_INK) -> np.ndarray:
 def prepare_steps(image: np.ndarray) -> dict[str, np.ndarray]:
     """Every step from an image to an MNIST digit, by name, each a float32 array.
 
-    ``grey`` ``(h, w)`` (:func:`to_grey`), ``ink`` ``(h, w)`` (:func:`to_ink` then
-    :func:`remove_background`), ``crop``, ``box`` and ``frame`` ``(28, 28)``
-    (:func:`frame_steps`) and ``digit`` ``(784,)``, the frame as one column.
+    ``grey`` ``(h, w)`` (:func:`to_grey` then :func:`shrink`), ``ink`` (:func:`to_ink`
+    then :func:`remove_background`), ``digit_ink`` (:func:`keep_digit`), ``crop``,
+    ``box`` and ``frame`` ``(28, 28)`` (:func:`frame_steps`) and ``digit`` ``(784,)``,
+    the frame as one column.
     """
-    grey = to_grey(image)
+    grey = shrink(to_grey(image))
     ink = remove_background(to_ink(grey))
-    steps = {"grey": grey, "ink": ink, **frame_steps(ink)}
+    digit_ink = keep_digit(ink)
+    steps = {"grey": grey, "ink": ink, "digit_ink": digit_ink, **frame_steps(digit_ink)}
     steps["digit"] = steps["frame"].reshape(-1)
     return steps
 
