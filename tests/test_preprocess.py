@@ -139,7 +139,7 @@ def test_remove_background_estimates_the_paper_by_an_opening() -> None:
 
     rng = np.random.default_rng(0)
     ink = rng.random((40, 30)).astype(np.float32)
-    paper = ndimage.grey_opening(ink, size=(15, 15), mode="nearest")
+    paper = ndimage.grey_opening(ink, size=(17, 17), mode="nearest")
     expected = (ink - paper) / (1 - paper)
     expected /= expected.max()
     assert np.allclose(remove_background(ink), expected, atol=1e-6)

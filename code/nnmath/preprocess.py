@@ -228,9 +228,10 @@ def remove_background(ink: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.
 
     ``ink`` ``(h, w)`` is bright ink on dark paper (:func:`to_ink`). The paper's level B
     is the grey *opening* of ``ink``: the minimum over a k x k window, then the maximum
-    of that over the same window, k = ``window`` times the shorter side (at least 3
-    pixels). A stroke narrower than k vanishes from B while light that changes slowly
-    across the page stays in it. Where the light is dimmer, the paper is darker and the
+    of that over the same window, k = ``window`` times the shorter side, rounded to an
+    odd number of pixels (at least 3) so that the window is centred. A stroke narrower
+    than k vanishes from B while light that changes slowly across the page stays in it.
+    Where the light is dimmer, the paper is darker and the
     ink's contrast smaller, both by the light's factor 1 - B: dividing by it evens both.
     The result is clipped at 0 and divided by its maximum (float32 ``(h, w)``); an image
     with no ink above its paper becomes all zeros.
@@ -238,7 +239,7 @@ def remove_background(ink: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.
     Implements: eq-background
     """
     ink = _as_2d(ink, "ink")
-    k = max(3, round(window * min(ink.shape)))
+    k = 2 * max(1, round(window * min(ink.shape) / 2)) + 1  # odd: centred on the pixel
     paper = ndimage.grey_opening(ink, size=(k, k), mode="nearest")
     lifted = np.clip((ink - paper) / np.maximum(1 - paper, 1e-3), 0, None)
     peak = lifted.max()
