@@ -20,7 +20,7 @@ import numpy as np
 
 from nnmath.data import PIXELS, SIDE
 
-__all__ = ["augment_batch", "rotate", "rotate_block", "shift"]
+__all__ = ["augment_batch", "bilinear", "rotate", "rotate_block", "shift"]
 
 CENTRE = (SIDE - 1) / 2  # 13.5: the centre of the grid, between pixels 13 and 14
 PAD = 6  # zeros around each image while rotating: room for any source point
@@ -142,6 +142,17 @@ def rotate_block(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     padded[:, PAD : PAD + SIDE, PAD : PAD + SIDE] = images
     r_src = dtype.type(CENTRE + PAD) + dr * cos + dc * sin  # (n, 28, 28)
     c_src = dtype.type(CENTRE + PAD) - dr * sin + dc * cos
+    return bilinear(padded, r_src, c_src)
+
+
+def bilinear(padded: np.ndarray, r_src: np.ndarray, c_src: np.ndarray) -> np.ndarray:
+    """Read each image of ``padded`` ``(n, W, W)`` at its own source points, bilinearly.
+
+    ``r_src`` and ``c_src`` ``(n, h, w)`` are rows and columns in ``padded``'s
+    coordinates, each at least 0 and below W - 1, so that all four neighbours exist.
+    Returns ``(n, h, w)``: the last two lines of eq-rotation.
+    """
+    n, width = padded.shape[0], padded.shape[-1]
     r0, c0 = np.floor(r_src), np.floor(c_src)  # the top-left neighbour
     a, b = r_src - r0, c_src - c0  # how far below and right of it, in [0, 1)
     idx = (np.arange(n)[:, None, None] * width + r0.astype(np.intp)) * width

@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from nnmath import cluster, search
 from nnmath import data as mnist_data
+from nnmath.augment import augment_batch
 from nnmath.data import (
     MNIST,
     PIXELS,
@@ -44,10 +45,12 @@ from nnmath.data import (
     to_columns,
     train_dev_split,
 )
+from nnmath.distort import distort_batch
 from nnmath.files import write_atomically
 from nnmath.metrics import confusion_matrix, per_class_accuracy
 from nnmath.mlp import MLP
 from nnmath.model_io import default_model_path, load_model, save_model
+from nnmath.optim import cosine_schedule
 from nnmath.preprocess import prepare_digit, read_image
 from nnmath.search import OPTIMIZERS
 from nnmath.segment import read_row
@@ -65,6 +68,14 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"nnmath: error: {message} (see `{self.prog} --help`)\n")
+
+
+#: ``nnmath train --augment``: the training transforms, by name.
+AUGMENTATIONS: dict[str, Callable[..., np.ndarray] | None] = {
+    "none": None,
+    "shift-rotate": augment_batch,
+    "distort": distort_batch,
+}
 
 
 # --------------------------------------------------------------------------- values
@@ -191,6 +202,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     X, y, X_dev, y_dev = _training_data(mnist, args.seed, args.dev_size, args.limit)
     model = MLP(args.arch, seed=args.seed)
     optimizer = OPTIMIZERS[args.optimizer](lr=args.lr)
+    schedule = (
+        functools.partial(cosine_schedule, lr0=args.lr, total=args.epochs)
+        if args.schedule == "cosine"
+        else None
+    )
     history = fit(
         model,
         optimizer,
@@ -201,6 +217,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         X_dev=X_dev,
         y_dev=y_dev,
+        schedule=schedule,
+        transform=AUGMENTATIONS[args.augment],
         progress=sys.stderr.isatty(),
         callback=_epoch_line(args.epochs),
     )
@@ -215,6 +233,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "dev_size": args.dev_size,
         "training_images": int(X.shape[1]),
         "init": model.init,
+        "augment": args.augment,
+        "schedule": args.schedule,
     }
     save_model(
         out,
@@ -519,6 +539,19 @@ def build_parser() -> Parser:
         type=_count,
         default=1000,
         help="training images held out as a dev set (default 1000; 0: none)",
+    )
+    train.add_argument(
+        "--augment",
+        choices=sorted(AUGMENTATIONS),
+        default="none",
+        help="a new random version of every image each epoch: shift-rotate "
+        "(chapter 12) or distort (chapter 14: affine, elastic, pen); default none",
+    )
+    train.add_argument(
+        "--schedule",
+        choices=["constant", "cosine"],
+        default="constant",
+        help="learning rate over the epochs (default constant)",
     )
     train.add_argument(
         "--out", type=Path, required=True, help="the model file to write (.npz)"
