@@ -26,6 +26,8 @@ from nnmath.preprocess import (
     shrink,
     to_grey,
     to_ink,
+    window_max,
+    window_min,
 )
 from PIL import Image
 
@@ -131,6 +133,36 @@ def test_remove_background_flattens_uneven_light() -> None:
     # subtracting one global paper level (the old way) leaves the dim side grey
     old = np.clip(light * 0.8 * ring + (0.95 - light), 0, None)
     assert np.abs(old / old.max() - ring)[:, middle].max() > 0.2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 30),
+    st.integers(0, 12),
+    st.integers(0, 1),
+    st.integers(0, 2**32 - 1),
+)
+def test_window_max_and_min_are_scipys_filters(h, w, half, axis, seed) -> None:
+    """Van Herk / Gil-Werman gives exactly the brute-force window maximum and minimum."""
+    from scipy import ndimage
+
+    a = np.random.default_rng(seed).random((h, w)).astype(np.float32)
+    k = 2 * half + 1
+    size = (k, 1) if axis == 0 else (1, k)
+    assert np.array_equal(
+        window_max(a, k, axis), ndimage.maximum_filter(a, size=size, mode="nearest")
+    )
+    assert np.array_equal(
+        window_min(a, k, axis), ndimage.minimum_filter(a, size=size, mode="nearest")
+    )
+    zeros = ndimage.maximum_filter(a, size=size, mode="constant", cval=0)
+    assert np.array_equal(window_max(a, k, axis, edge="zeros"), zeros)
+
+
+def test_window_max_refuses_an_even_window() -> None:
+    with pytest.raises(ValueError, match="odd window"):
+        window_max(np.zeros((3, 3)), 4, axis=0)
 
 
 @pytest.mark.equation("eq-background")

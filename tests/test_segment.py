@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import combinations, pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,15 @@ from hypothesis.extra.numpy import arrays
 from nnmath.data import scale_pixels, to_columns
 from nnmath.model_io import load_default_model
 from nnmath.preprocess import ImageError, crop_to_ink
-from nnmath.segment import compose_strip, connected_components, read_row, segment_row
+from nnmath.segment import (
+    Piece,
+    best_cuts,
+    compose_strip,
+    connected_components,
+    cut_candidates,
+    read_row,
+    segment_row,
+)
 
 
 def _flood_fill(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -100,7 +110,7 @@ def test_components_respect_the_threshold_and_empty_images() -> None:
     assert connected_components(ink, threshold=0.2)[1] == 2
     labels, n = connected_components(np.zeros((5, 7)))
     assert n == 0 and not labels.any()
-    with pytest.raises(ImageError, match="2-D"):
+    with pytest.raises(ValueError, match="2-D"):
         connected_components(np.zeros((2, 3, 3)))
 
 
@@ -223,6 +233,56 @@ def test_compose_strip_checks_its_input(mnist) -> None:
         compose_strip(mnist.test_images[:5], mnist.test_labels[:4], rng)
     with pytest.raises(ValueError, match="height"):
         compose_strip(mnist.test_images, mnist.test_labels, rng, height=10)
+
+
+# --------------------------------------------------------------------------- best cuts
+
+
+def _brute_force(scores: np.ndarray, j: int) -> float:
+    """The best total over every way to choose j - 1 inner cuts, tried one by one."""
+    c = scores.shape[0]
+    best = -np.inf
+    for inner in combinations(range(1, c - 1), j - 1):
+        path = [0, *inner, c - 1]
+        best = max(best, sum(scores[a, b] for a, b in pairwise(path)))
+    return best
+
+
+@pytest.mark.equation("eq-best-cuts")
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 7), st.integers(0, 2**32 - 1))
+def test_best_cuts_finds_the_best_path_for_every_count(c: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    scores = np.log(rng.random((c, c)))
+    scores[rng.random((c, c)) < 0.3] = -np.inf  # stretches where no digit may lie
+    scores[np.tril_indices(c)] = -np.inf  # a stretch goes left to right
+    found = best_cuts(scores, c - 1)
+    for j, (total, path) in enumerate(found, start=1):
+        expected = _brute_force(scores, j)
+        if np.isinf(expected):
+            assert np.isinf(total) and path == []
+            continue
+        assert np.isclose(total, expected)
+        assert path[0] == 0 and path[-1] == c - 1 and len(path) == j + 1
+        assert np.isclose(sum(scores[a, b] for a, b in pairwise(path)), total)
+
+
+@pytest.mark.equation("eq-best-cuts")
+def test_best_cuts_prefers_two_sure_digits_to_one_unsure() -> None:
+    scores = np.full((3, 3), -np.inf)
+    scores[0, 2] = np.log(0.5)  # the whole piece, read as one digit, unsure
+    scores[0, 1] = scores[1, 2] = np.log(0.9)  # two halves, each read surely
+    (one, path_1), (two, path_2) = best_cuts(scores, 2)
+    assert path_1 == [0, 2] and path_2 == [0, 1, 2] and two > one
+
+
+def test_cut_candidates_are_the_ends_and_the_columns_of_least_ink() -> None:
+    ink = np.zeros((10, 12), np.float32)
+    ink[:, [0, 1, 2, 4, 5, 6, 7, 9, 10, 11]] = 1  # two gaps of ink: columns 3 and 8
+    ink[:5, 3] = ink[:3, 8] = 1
+    labels, _ = connected_components(np.ones_like(ink))
+    piece = Piece(frozenset({1}), 0, 12, 0, 10, 120)
+    assert cut_candidates(ink, labels, piece).tolist() == [0, 3, 8, 12]
 
 
 # --------------------------------------------------------------------------- reading

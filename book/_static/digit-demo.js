@@ -6,11 +6,14 @@
  * without such an element it only defines window.nnmath and does nothing else.
  *
  * window.nnmath.prepare(image) is nnmath.preprocess.prepare_digit, step by step, for an
- * RGBA image {width, height, data} (a canvas's ImageData): to_grey, to_ink,
- * remove_background, crop_to_ink, fit_box (Pillow's Lanczos resampling of a float image,
- * ported from Pillow's Resample.c), centre_in_frame. Float32 arithmetic is kept wherever
- * NumPy computes in float32 (Math.fround), so the 784 values match Python's. It returns a
- * Float32Array of 784 values, or null when the image holds no ink (Python raises there).
+ * RGBA image {width, height, data} (a canvas's ImageData): to_grey, (shrink: nothing to do
+ * for an image of at most WORK_SIDE pixels a side, such as the 280 x 280 canvas; larger
+ * images are refused), to_ink, remove_background, otsu_threshold, keep_digit, crop_to_ink,
+ * fit_box (Pillow's Lanczos resampling of a float image, ported from Pillow's Resample.c),
+ * centre_in_frame. Float32 arithmetic is kept wherever NumPy computes in float32
+ * (Math.fround), so the 784 values match Python's. It returns a Float32Array of 784 values,
+ * or null where Python raises ImageError: no ink, no digit-sized piece of ink, or ink over
+ * more than half the image.
  *
  * window.nnmath.predict(pixels) is MLP.predict_proba of one column of 784 numbers in
  * [0, 1]: ReLU layers, then the softmax, in float64 from the model's weights. The weights
@@ -28,6 +31,13 @@
   var f32 = Math.fround;
   var CROP_INK = f32(0.1); // nnmath.preprocess.CROP_INK, compared in float32 as NumPy does
   var LUMA = [f32(0.299), f32(0.587), f32(0.114)]; // nnmath.preprocess.LUMA (float32)
+  var WORK_SIDE = 1000; // nnmath.preprocess.WORK_SIDE: shrink leaves smaller images alone
+  var BACKGROUND_WINDOW = 0.5; // nnmath.preprocess.BACKGROUND_WINDOW (of the shorter side)
+  var PIECE_FRACTION = 0.05; // nnmath.preprocess.PIECE_FRACTION
+  var DIGIT_FRACTION = 0.1; // nnmath.preprocess.DIGIT_FRACTION
+  var MAX_INK = 0.5; // nnmath.preprocess.MAX_INK
+  var FLOOR = f32(1e-3); // the 1e-3 that divisors are kept above, float32 as NumPy casts it
+  var BINS = 256; // otsu_threshold's histogram of [0, 1]
 
   // ------------------------------------------------------------------ grey and ink
 
@@ -58,12 +68,46 @@
     return out;
   }
 
+  /* The k-th smallest of values (from 0): quickselect, three-way so that runs of equal
+     values (the paper's zeros) cost one pass. Reorders values: those after k are >= it. */
+  function select(values, k) {
+    var lo = 0, hi = values.length - 1;
+    while (lo < hi) {
+      var a = values[lo], b = values[(lo + hi) >> 1], c = values[hi];
+      var pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+      var lt = lo, gt = hi, i = lo;
+      while (i <= gt) {
+        var v = values[i];
+        if (v < pivot) {
+          values[i++] = values[lt];
+          values[lt++] = v;
+        } else if (v > pivot) {
+          values[i] = values[gt];
+          values[gt--] = v;
+        } else {
+          i++;
+        }
+      }
+      if (k < lt) hi = lt - 1;
+      else if (k > gt) lo = gt + 1;
+      else return pivot;
+    }
+    return values[k];
+  }
+
+  /* The smallest of values[from..]. */
+  function least(values, from) {
+    var lo = Infinity;
+    for (var i = from; i < values.length; i++) if (values[i] < lo) lo = values[i];
+    return lo;
+  }
+
   /* np.median of float32 values: the middle one, or the float32 mean of the two middle. */
   function median(values) {
-    var sorted = Float32Array.from(values).sort();
-    var mid = sorted.length >> 1;
-    if (sorted.length % 2) return sorted[mid];
-    return f32(f32(sorted[mid - 1] + sorted[mid]) / 2);
+    var copy = Float32Array.from(values), mid = copy.length >> 1;
+    if (copy.length % 2) return select(copy, mid);
+    var below = select(copy, mid - 1);
+    return f32(f32(below + least(copy, mid)) / 2);
   }
 
   function minMax(img) {
@@ -84,19 +128,185 @@
     return below > above;
   }
 
-  /* to_ink then remove_background: bright ink on a background of 0, strongest ink 1. */
+  /* to_ink: bright ink on dark paper, 1 - grey when the ink is dark, else grey. */
   function toInk(grey, h, w) {
     var ink = new Float32Array(grey.length);
     var dark = inkIsDark(grey, h, w);
     for (var i = 0; i < grey.length; i++) ink[i] = dark ? f32(1 - grey[i]) : grey[i];
-    var background = median(border(ink, h, w));
-    var peak = 0;
-    for (i = 0; i < ink.length; i++) {
-      ink[i] = Math.max(f32(ink[i] - background), 0);
-      if (ink[i] > peak) peak = ink[i];
-    }
-    if (peak > 0) for (i = 0; i < ink.length; i++) ink[i] = f32(ink[i] / peak);
     return ink;
+  }
+
+  /* The minimum over each run of k values (k odd) centred on each pixel of each row of
+     img (h x w), written transposed (w x h), so that a second call does the columns and
+     turns the image back. Van Herk and Gil-Werman's algorithm: each row, padded by
+     (k - 1) / 2 values at each end, with its end values (scipy's mode="nearest") or zeros
+     (mode="constant"), is cut in blocks of k; the minima from each block's start and to
+     its end give any run's minimum in one comparison, whatever k is. */
+  function minRowsT(img, h, w, k, nearest) {
+    var out = new Float32Array(h * w), r = (k - 1) >> 1, len = w + 2 * r;
+    var pad = new Float32Array(len), ahead = new Float32Array(len);
+    var behind = new Float32Array(len);
+    for (var y = 0; y < h; y++) {
+      var row = y * w, j, v, end;
+      pad.fill(nearest ? img[row] : 0, 0, r);
+      pad.set(img.subarray(row, row + w), r);
+      pad.fill(nearest ? img[row + w - 1] : 0, r + w);
+      for (var b = 0; b < len; b += k) {
+        end = Math.min(b + k, len);
+        ahead[b] = v = pad[b]; // ahead[j]: the minimum of pad[b..j]
+        for (j = b + 1; j < end; j++) ahead[j] = v = pad[j] < v ? pad[j] : v;
+        behind[end - 1] = v = pad[end - 1]; // behind[j]: the minimum of pad[j..end - 1]
+        for (j = end - 2; j >= b; j--) behind[j] = v = pad[j] < v ? pad[j] : v;
+      }
+      for (j = 0; j < w; j++) {
+        var x = behind[j], z = ahead[j + k - 1]; // pad[j..j + k - 1]: at most two blocks
+        out[j * h + y] = z < x ? z : x;
+      }
+    }
+    return out;
+  }
+
+  /* scipy.ndimage.minimum_filter (or maximum_filter) with a k x k square, k odd: the rows,
+     then the columns (exact: a square's extreme is the extreme of its rows' extremes). The
+     maximum is the minimum of the negated image, negated (exact in float32). */
+  function extremeFilter(img, h, w, k, max, nearest) {
+    var i, src = img;
+    if (max) for (src = new Float32Array(img.length), i = 0; i < img.length; i++) src[i] = -img[i];
+    var out = minRowsT(minRowsT(src, h, w, k, nearest), w, h, k, nearest);
+    if (max) for (i = 0; i < out.length; i++) out[i] = -out[i];
+    return out;
+  }
+
+  /* remove_background: the paper's level B is the grey opening of the ink (the k x k
+     minimum, then the k x k maximum of that, edges repeated), k odd and about half the
+     shorter side; then (ink - B) / max(1 - B, 1e-3), clipped at 0, the strongest ink 1. */
+  function removeBackground(ink, h, w) {
+    var k = 2 * Math.max(1, roundHalfEven((BACKGROUND_WINDOW * Math.min(h, w)) / 2)) + 1;
+    var paper = extremeFilter(extremeFilter(ink, h, w, k, false, true), h, w, k, true, true);
+    var lifted = new Float32Array(ink.length);
+    var peak = 0;
+    for (var i = 0; i < ink.length; i++) {
+      var v = f32(f32(ink[i] - paper[i]) / Math.max(f32(1 - paper[i]), FLOOR));
+      lifted[i] = v > 0 ? v : 0;
+      if (lifted[i] > peak) peak = lifted[i];
+    }
+    if (peak > 0) for (i = 0; i < ink.length; i++) lifted[i] = f32(lifted[i] / peak);
+    return lifted;
+  }
+
+  /* otsu_threshold: the upper edge of the bin j of a 256-bin histogram of [0, 1] that
+     maximises omega_0 omega_1 (mu_0 - mu_1)^2, in float64 as NumPy computes it: the sums
+     run in order, as np.cumsum's (the total mean, p @ centres in NumPy, is a BLAS dot
+     product whose order may differ in the last bit: only a near-tie could tell). */
+  function otsuThreshold(ink) {
+    var counts = new Float64Array(BINS);
+    for (var i = 0; i < ink.length; i++) counts[Math.min(Math.floor(ink[i] * BINS), BINS - 1)]++;
+    var j, total = ink.length, muAll = 0;
+    for (j = 0; j < BINS; j++) muAll += (counts[j] / total) * ((j + 0.5) / BINS);
+    var omega0 = 0, mass0 = 0, best = -Infinity, bestBin = 0;
+    for (j = 0; j < BINS - 1; j++) {
+      var p = counts[j] / total;
+      omega0 += p;
+      mass0 += p * ((j + 0.5) / BINS);
+      var omega1 = 1 - omega0, between = -1;
+      if (omega0 > 0 && omega1 > 0) {
+        var gap = mass0 / omega0 - (muAll - mass0) / omega1;
+        between = omega0 * omega1 * (gap * gap);
+      }
+      if (between > best) {
+        best = between; // the first of equal maxima, as np.argmax
+        bestBin = j;
+      }
+    }
+    return (bestBin + 1) / BINS;
+  }
+
+  /* np.percentile(values, 90) of float32 values, NumPy's default (linear) method: the
+     index (n - 1) 0.9 in float64, the interpolation in float32. Reorders values. */
+  function percentile90(values) {
+    var n = values.length, at = (n - 1) * 0.9;
+    if (at >= n - 1) return select(values, n - 1);
+    var below = Math.floor(at), t = at - below;
+    var a = select(values, below), b = least(values, below + 1), diff = f32(b - a);
+    return t >= 0.5 ? f32(b - f32(diff * f32(1 - t))) : f32(a + f32(diff * f32(t)));
+  }
+
+  /* keep_digit: the 8-connected pieces of ink above Otsu's threshold; the largest is the
+     digit, others near it and at least 5% of its size are kept (a digit in two strokes),
+     specks go. The pixels within reach of a kept piece keep their ink, rescaled so that
+     the paper's median is 0 and the kept pieces' 90th percentile 1, clipped to [0, 1].
+     null where Python raises: ink over half the image, or no piece of a digit's size. */
+  function keepDigit(ink, h, w) {
+    var n = h * w, t = otsuThreshold(ink), strong = new Uint8Array(n), count = 0, i;
+    for (i = 0; i < n; i++) {
+      if (ink[i] > t) {
+        strong[i] = 1;
+        count++;
+      }
+    }
+    if (count / n > MAX_INK) return null; // ink over half the image: no digit on paper
+    // Label the pieces in the order of their first pixel, row by row (scipy's order).
+    var labels = new Int32Array(n), stack = new Int32Array(n), pieces = [];
+    for (i = 0; i < n; i++) {
+      if (!strong[i] || labels[i]) continue;
+      var piece = { area: 0, top: h, bottom: 0, left: w, right: 0 }; // bottom, right: stops
+      pieces.push(piece);
+      var depth = 0; // a flood fill from the piece's first pixel
+      stack[depth++] = i;
+      labels[i] = pieces.length;
+      while (depth) {
+        var at = stack[--depth], y = (at / w) | 0, x = at - y * w;
+        piece.area++;
+        if (y < piece.top) piece.top = y;
+        if (y >= piece.bottom) piece.bottom = y + 1;
+        if (x < piece.left) piece.left = x;
+        if (x >= piece.right) piece.right = x + 1;
+        for (var ny = Math.max(y - 1, 0); ny <= Math.min(y + 1, h - 1); ny++) {
+          for (var nx = Math.max(x - 1, 0); nx <= Math.min(x + 1, w - 1); nx++) {
+            var next = ny * w + nx;
+            if (strong[next] && !labels[next]) {
+              labels[next] = pieces.length;
+              stack[depth++] = next;
+            }
+          }
+        }
+      }
+    }
+    if (!pieces.length) return null; // no ink above the threshold: empty
+    var main = pieces[0];
+    pieces.forEach(function (p) { if (p.area > main.area) main = p; }); // the first largest
+    var height = main.bottom - main.top, width = main.right - main.left;
+    if (Math.max(height, width) < Math.max(4, DIGIT_FRACTION * Math.min(h, w))) return null;
+    var keep = [false];
+    pieces.forEach(function (p) {
+      var near = p.bottom > main.top - height / 2 && p.top < main.bottom + height / 2 &&
+        p.right > main.left - width / 2 && p.left < main.right + width / 2;
+      keep.push(near && p.area >= PIECE_FRACTION * main.area);
+    });
+    var kept = new Float32Array(n), nKept = 0;
+    for (i = 0; i < n; i++) {
+      if (keep[labels[i]]) {
+        kept[i] = 1;
+        nKept++;
+      }
+    }
+    var reach = 1 + Math.floor(Math.min(h, w) / 56);
+    var region = extremeFilter(kept, h, w, 2 * reach + 1, true, false); // mode="constant"
+    var paperInk = new Float32Array(n - count), keptInk = new Float32Array(nKept);
+    var nPaper = 0, nInk = 0;
+    for (i = 0; i < n; i++) {
+      if (!strong[i]) paperInk[nPaper++] = ink[i];
+      if (kept[i]) keptInk[nInk++] = ink[i];
+    }
+    var paper = median(paperInk), level = percentile90(keptInk);
+    // max(level - paper, 1e-3): the float32 difference, or 1e-3 (in float32, as NumPy
+    // divides a float32 array by a Python float).
+    var scale = Math.max(f32(level - paper), FLOOR);
+    var out = new Float32Array(n);
+    for (i = 0; i < n; i++) {
+      if (region[i]) out[i] = Math.min(Math.max(f32(f32(ink[i] - paper) / scale), 0), 1);
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ geometry
@@ -248,8 +458,14 @@
     if (!(h >= 1 && w >= 1) || image.data.length !== 4 * h * w) {
       throw new Error("nnmath.prepare: expected {width, height, data} with 4 bytes a pixel");
     }
-    var ink = toInk(toGrey(image), h, w);
-    var crop = cropToInk(ink, h, w);
+    if (Math.max(h, w) > WORK_SIDE) {
+      throw new Error("nnmath.prepare: shrink is not ported; expected at most " + WORK_SIDE +
+        " pixels a side");
+    }
+    // shrink would leave this image as it is: its longer side is at most WORK_SIDE.
+    var ink = removeBackground(toInk(toGrey(image), h, w), h, w);
+    var digit = keepDigit(ink, h, w);
+    var crop = digit && cropToInk(digit, h, w);
     return crop && centreInFrame(fitBox(crop));
   }
 

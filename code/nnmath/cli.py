@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import logging
 import math
@@ -33,7 +34,6 @@ from typing import Any, NoReturn
 import numpy as np
 from tqdm import tqdm
 
-from nnmath import cluster, search
 from nnmath import data as mnist_data
 from nnmath.augment import augment_batch
 from nnmath.data import (
@@ -45,16 +45,35 @@ from nnmath.data import (
     to_columns,
     train_dev_split,
 )
-from nnmath.distort import distort_batch
 from nnmath.files import write_atomically
 from nnmath.metrics import confusion_matrix, per_class_accuracy
 from nnmath.mlp import MLP
 from nnmath.model_io import default_model_path, load_model, save_model
-from nnmath.optim import cosine_schedule
+from nnmath.optim import OPTIMIZERS, cosine_schedule
 from nnmath.preprocess import prepare_digit, read_image
-from nnmath.search import OPTIMIZERS
 from nnmath.segment import read_row
 from nnmath.train import History, evaluate, fit
+
+
+def _lazy(name: str) -> Any:
+    """Module ``name``, loaded when first used (the importlib recipe, LazyLoader).
+
+    Searching needs joblib and Dask, which predicting one image should not wait for.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+cluster = _lazy("nnmath.cluster")
+search = _lazy("nnmath.search")
 
 __all__ = ["build_parser", "main"]
 
@@ -70,12 +89,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"nnmath: error: {message} (see `{self.prog} --help`)\n")
 
 
-#: ``nnmath train --augment``: the training transforms, by name.
-AUGMENTATIONS: dict[str, Callable[..., np.ndarray] | None] = {
-    "none": None,
-    "shift-rotate": augment_batch,
-    "distort": distort_batch,
-}
+#: ``nnmath train --augment``: the names of the training transforms.
+AUGMENTATIONS = ("distort", "none", "shift-rotate")
+
+
+def _augmentation(name: str) -> Callable[..., np.ndarray] | None:
+    """The training transform called ``name`` (one of :data:`AUGMENTATIONS`)."""
+    if name == "distort":  # imported here: SciPy is needed to train, not to predict
+        from nnmath.distort import distort_batch
+
+        return distort_batch
+    return augment_batch if name == "shift-rotate" else None
 
 
 # --------------------------------------------------------------------------- values
@@ -218,7 +242,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         X_dev=X_dev,
         y_dev=y_dev,
         schedule=schedule,
-        transform=AUGMENTATIONS[args.augment],
+        transform=_augmentation(args.augment),
         progress=sys.stderr.isatty(),
         callback=_epoch_line(args.epochs),
     )
@@ -542,7 +566,7 @@ def build_parser() -> Parser:
     )
     train.add_argument(
         "--augment",
-        choices=sorted(AUGMENTATIONS),
+        choices=AUGMENTATIONS,
         default="none",
         help="a new random version of every image each epoch: shift-rotate "
         "(chapter 12) or distort (chapter 14: affine, elastic, pen); default none",

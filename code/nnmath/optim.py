@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "OPTIMIZERS",
     "SGD",
     "Adam",
     "Momentum",
@@ -313,3 +314,12 @@ def cosine_schedule(
         )
     t = min(epoch, total) / total
     return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t)) / 2
+
+
+#: The optimisers by the name ``nnmath train --optimizer`` (and a search trial) takes.
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "adam": Adam,
+    "sgd": SGD,
+    "momentum": Momentum,
+    "rmsprop": RMSProp,
+}

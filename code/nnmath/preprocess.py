@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
+from nnmath.components import bounding_boxes, connected_components
 from nnmath.data import SIDE
 
 __all__ = [
@@ -49,6 +49,8 @@ __all__ = [
     "shrink",
     "to_grey",
     "to_ink",
+    "window_max",
+    "window_min",
 ]
 
 BOX = 20  # MNIST: the digit fits a 20 x 20 box, placed in a SIDE x SIDE = 28 x 28 frame
@@ -223,6 +225,36 @@ def shrink(grey: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
 
 
+def window_max(a: np.ndarray, k: int, axis: int, edge: str = "nearest") -> np.ndarray:
+    """The largest value of ``a`` within k positions centred on each one, along ``axis``.
+
+    ``k`` is odd; beyond the ends, ``a`` continues with its end values (``edge=
+    "nearest"``) or with zeros (``"zeros"``). Blocks of k (van Herk, 1992; Gil and
+    Werman, 1993): within each block, the running maximum from its left, g, and from
+    its right, h; a window starting at i ends at i + k - 1 and spans at most two blocks,
+    so its maximum is max(h[i], g[i + k - 1]): three comparisons per value, whatever k.
+    Returns an array of ``a``'s shape and dtype.
+    """
+    if k % 2 != 1 or k < 1:
+        raise ValueError(f"k: expected an odd window of at least 1, got {k}")
+    a = np.moveaxis(np.asarray(a), axis, -1)
+    n, r = a.shape[-1], k // 2
+    blocks = -(-(n + 2 * r) // k)  # ceil((n + 2r) / k)
+    extra = blocks * k - (n + 2 * r)
+    widths = [(0, 0)] * (a.ndim - 1) + [(r, r + extra)]
+    padded = np.pad(a, widths, mode="edge" if edge == "nearest" else "constant")
+    x = padded.reshape(*a.shape[:-1], blocks, k)
+    g = np.maximum.accumulate(x, axis=-1).reshape(padded.shape)
+    h = np.maximum.accumulate(x[..., ::-1], axis=-1)[..., ::-1].reshape(padded.shape)
+    out = np.maximum(h[..., :n], g[..., k - 1 : k - 1 + n])
+    return np.moveaxis(out, -1, axis)
+
+
+def window_min(a: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """The smallest value within k positions centred on each, ends continued: -max(-a)."""
+    return -window_max(-np.asarray(a), k, axis)
+
+
 def remove_background(ink: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.ndarray:
     """The ink on even paper: (ink - B) / (1 - B), then the strongest ink made 1.
 
@@ -240,7 +272,8 @@ def remove_background(ink: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.
     """
     ink = _as_2d(ink, "ink")
     k = 2 * max(1, round(window * min(ink.shape) / 2)) + 1  # odd: centred on the pixel
-    paper = ndimage.grey_opening(ink, size=(k, k), mode="nearest")
+    darkest = window_min(window_min(ink, k, axis=0), k, axis=1)
+    paper = window_max(window_max(darkest, k, axis=0), k, axis=1)
     lifted = np.clip((ink - paper) / np.maximum(1 - paper, 1e-3), 0, None)
     peak = lifted.max()
     return lifted / peak if peak > 0 else lifted
@@ -262,8 +295,8 @@ def otsu_threshold(ink: np.ndarray, bins: int = 256) -> float:
     centres = (np.arange(bins) + 0.5) / bins
     omega0 = np.cumsum(p)[:-1]  # threshold after bin j = 0 .. bins - 2
     omega1 = 1 - omega0
-    mass0 = np.cumsum(p * centres)[:-1]
-    mu_all = float(p @ centres)
+    mass = np.cumsum(p * centres)  # running sums, in order: the last is the mean
+    mass0, mu_all = mass[:-1], mass[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         mu0 = mass0 / omega0
         mu1 = (mu_all - mass0) / omega1
@@ -276,7 +309,8 @@ def keep_digit(ink: np.ndarray, threshold: float | None = None) -> np.ndarray:
     """``ink`` ``(h, w)`` with everything but the digit's own pieces set to 0 (float32).
 
     The pixels above ``threshold`` (default: :func:`otsu_threshold`) are split into
-    8-connected pieces (``scipy.ndimage.label``; chapter 15 derives the algorithm). The
+    8-connected pieces (:func:`nnmath.components.connected_components`, which chapter
+    15 derives). The
     largest piece is the digit; other pieces are kept when they have at least
     :data:`PIECE_FRACTION` of its pixels and lie within half its size of its box (a
     digit drawn in two strokes), so specks of noise or dirt go. Kept: the pixels within
@@ -296,17 +330,15 @@ def keep_digit(ink: np.ndarray, threshold: float | None = None) -> np.ndarray:
             f"ink: expected a digit on paper, found ink over {100 * fraction:.0f}% of "
             f"the image (at most {100 * MAX_INK:.0f}%)"
         )
-    labels, n = ndimage.label(strong, structure=np.ones((3, 3)))
+    labels, n = connected_components(ink, t)
     if n == 0:
         raise ImageError(
             f"ink: expected a digit, found no pixel above {t:.2f} in a "
             f"{ink.shape[1]} x {ink.shape[0]} image (empty)"
         )
-    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    boxes = ndimage.find_objects(labels)
+    tops, bottoms, lefts, rights, areas = bounding_boxes(labels, n)
     main = int(np.argmax(areas))
-    rows, cols = boxes[main]
-    height, width = rows.stop - rows.start, cols.stop - cols.start
+    height, width = bottoms[main] - tops[main], rights[main] - lefts[main]
     least = max(4.0, DIGIT_FRACTION * min(ink.shape))
     if max(height, width) < least:
         raise ImageError(
@@ -314,15 +346,16 @@ def keep_digit(ink: np.ndarray, threshold: float | None = None) -> np.ndarray:
             f"pieces of ink up to {width} x {height} pixels in a {ink.shape[1]} x "
             f"{ink.shape[0]} image (no digit-sized piece)"
         )
-    top, bottom = rows.start - height / 2, rows.stop + height / 2
-    left, right = cols.start - width / 2, cols.stop + width / 2
-    keep = np.zeros(n + 1, dtype=bool)
-    for i, (r, c) in enumerate(boxes):
-        near = r.stop > top and r.start < bottom and c.stop > left and c.start < right
-        keep[i + 1] = near and areas[i] >= PIECE_FRACTION * areas[main]
+    near = (
+        (bottoms > tops[main] - height / 2)
+        & (tops < bottoms[main] + height / 2)
+        & (rights > lefts[main] - width / 2)
+        & (lefts < rights[main] + width / 2)
+    )
+    keep = np.concatenate([[False], near & (areas >= PIECE_FRACTION * areas[main])])
     kept = keep[labels]
-    reach = 1 + min(ink.shape) // 56
-    region = ndimage.maximum_filter(kept, size=2 * reach + 1, mode="constant")
+    k = 2 * (1 + min(ink.shape) // 56) + 1
+    region = window_max(window_max(kept, k, axis=0, edge="zeros"), k, 1, "zeros")
     paper = np.median(ink[~strong])
     level = np.percentile(ink[kept], 90)
     scaled = np.clip((ink - paper) / max(level - paper, 1e-3), 0, 1)

@@ -36,7 +36,7 @@ from joblib import Parallel, delayed
 from nnmath import seeding
 from nnmath.data import PIXELS, load_mnist, scale_pixels, to_columns, train_dev_split
 from nnmath.mlp import MLP
-from nnmath.optim import SGD, Adam, Momentum, Optimizer, RMSProp
+from nnmath.optim import OPTIMIZERS
 from nnmath.train import fit
 
 __all__ = [
@@ -59,13 +59,6 @@ __all__ = [
     "uniform",
 ]
 
-#: The optimisers a trial can name, by the name ``nnmath train --optimizer`` takes.
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "adam": Adam,
-    "sgd": SGD,
-    "momentum": Momentum,
-    "rmsprop": RMSProp,
-}
 
 #: Keys of a result that say where and how fast a trial ran, not what it measured.
 WHERE = ("seconds", "host", "pid", "worker")
@@ -270,7 +263,9 @@ def numbered(configs: Sequence[Mapping[str, Any]], seed: int) -> list[dict[str, 
     children = seeding.rng(seed).spawn(len(configs))
     return [
         {"trial": r, **config, "seed": int(child.integers(2**31))}
-        for r, (config, child) in enumerate(zip(configs, children, strict=True), start=1)
+        for r, (config, child) in enumerate(
+            zip(configs, children, strict=True), start=1
+        )
     ]
 
 
@@ -292,7 +287,9 @@ class DevSplit:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.dev_size, int) and 1 <= self.dev_size < 60_000):
-            raise ValueError(f"dev_size: expected 1..59999 images, got {self.dev_size!r}")
+            raise ValueError(
+                f"dev_size: expected 1..59999 images, got {self.dev_size!r}"
+            )
         most = 60_000 - self.dev_size
         if self.train_size is not None and not (
             isinstance(self.train_size, int) and 1 <= self.train_size <= most
@@ -306,7 +303,9 @@ class DevSplit:
 _load_lock = threading.Lock()  # one load per process, even with several worker threads
 
 
-def load_split(split: DevSplit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_split(
+    split: DevSplit,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X, y, X_dev, y_dev)`` of ``split``: columns ``(784, m)`` float32, labels ``(m,)``.
 
     MNIST is read (from ``$NNMATH_DATA`` or the cache, see :func:`nnmath.data.load_mnist`)
@@ -318,7 +317,9 @@ def load_split(split: DevSplit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 
 @functools.lru_cache(maxsize=2)
-def _load_split(split: DevSplit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _load_split(
+    split: DevSplit,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     mnist = load_mnist()
     images, labels, dev_images, dev_labels = train_dev_split(
         mnist.train_images, mnist.train_labels, dev_size=split.dev_size, seed=split.seed
@@ -339,7 +340,9 @@ def mnist_trial(config: Mapping[str, Any], split: DevSplit) -> dict[str, float]:
     """
     arch = tuple(config["arch"])
     if len(arch) < 2 or arch[0] != PIXELS or arch[-1] != 10:
-        raise ValueError(f"arch: expected widths from 784 inputs to 10 classes, got {arch}")
+        raise ValueError(
+            f"arch: expected widths from 784 inputs to 10 classes, got {arch}"
+        )
     if config["optimizer"] not in OPTIMIZERS:
         raise ValueError(
             f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {config['optimizer']!r}"

@@ -20,6 +20,14 @@ from itertools import pairwise
 import numpy as np
 from PIL import Image
 
+from nnmath.components import (
+    COMPONENT_INK,
+    bounding_boxes,
+    connected_components,
+    ink_runs,
+    merge_labels,
+    touching_runs,
+)
 from nnmath.data import scale_pixels
 from nnmath.mlp import MLP
 from nnmath.preprocess import (
@@ -33,9 +41,12 @@ from nnmath.preprocess import (
 
 __all__ = [
     "COMPONENT_INK",
+    "MOST_DIGITS",
     "Piece",
+    "best_cuts",
     "compose_strip",
     "connected_components",
+    "cut_candidates",
     "cut_piece",
     "drop_specks",
     "find_pieces",
@@ -48,88 +59,8 @@ __all__ = [
     "touching_runs",
 ]
 
-#: The faintest ink (in [0, 1]) that counts when a row is split into connected pieces.
-#: Higher than :data:`nnmath.preprocess.CROP_INK` (which decides what stays inside one
-#: digit's crop), so that faint pixels between neighbouring digits join them less often.
-COMPONENT_INK = 0.2
-
-
-# --------------------------------------------------------------------------- components
-
-
-def ink_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The horizontal runs of True in ``mask`` ``(h, w)``: rows, starts, ends (exclusive).
-
-    Runs come in raster order (row by row, left to right), each ``(n_runs,)``.
-    """
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    step = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(step == 1)
-    _, ends = np.nonzero(step == -1)
-    return rows, starts, ends
-
-
-def touching_runs(
-    rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(a, b)`` of runs in consecutive rows that touch, diagonals included.
-
-    Run a (row r, columns [s_a, e_a)) touches run b (row r + 1) when s_b <= e_a and
-    s_a <= e_b: their columns overlap once each is widened by one pixel. Keys
-    ``row * (width + 2) + column`` sort all runs in one array, so one ``searchsorted``
-    finds, for every run a, the contiguous block of runs of the next row it touches.
-    """
-    stride = width + 2
-    key_start, key_end = rows * stride + starts, rows * stride + ends
-    below = (rows + 1) * stride
-    first = np.searchsorted(key_end, below + starts, side="left")
-    stop = np.searchsorted(key_start, below + ends, side="right")
-    counts = np.maximum(stop - first, 0)
-    a = np.repeat(np.arange(rows.size), counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    b = np.repeat(first, counts) + offsets
-    return a, b
-
-
-def merge_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Label ``(n,)`` for n nodes joined by edges (a, b): the smallest node of each group.
-
-    A vectorised union-find: each round hooks, for every edge whose ends have different
-    roots, the larger root under the smaller one, then points every node straight at its
-    root (pointer jumping); edges whose ends share a root are done.
-    """
-    parent = np.arange(n)
-    while a.size:
-        root_a, root_b = parent[a], parent[b]
-        open_ = root_a != root_b
-        a, b, root_a, root_b = a[open_], b[open_], root_a[open_], root_b[open_]
-        np.minimum.at(parent, np.maximum(root_a, root_b), np.minimum(root_a, root_b))
-        while not np.array_equal(jumped := parent[parent], parent):
-            parent = jumped
-    return parent
-
-
-def connected_components(
-    ink: np.ndarray, threshold: float = COMPONENT_INK
-) -> tuple[np.ndarray, int]:
-    """Label the 8-connected pieces of the pixels of ``ink`` ``(h, w)`` above ``threshold``.
-
-    Returns ``(labels, n)``: ``labels`` ``(h, w)`` int32 is 0 on background and 1..n on
-    the pieces, numbered in raster order of their first pixel. Works on runs of ink along
-    the rows: runs in consecutive rows that touch (diagonals included) belong together.
-    """
-    mask = np.asarray(ink) > threshold
-    if mask.ndim != 2:
-        raise ImageError(f"ink: expected a 2-D array (h, w), found shape {mask.shape}")
-    rows, starts, ends = ink_runs(mask)
-    a, b = touching_runs(rows, starts, ends, mask.shape[1])
-    roots = merge_labels(rows.size, a, b)
-    _, first, run_label = np.unique(roots, return_index=True, return_inverse=True)
-    order = np.argsort(np.argsort(first))  # number the pieces by their first run
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    labels[mask] = np.repeat(order[run_label] + 1, ends - starts)
-    return labels, len(first)
+#: The most digits :func:`read_row` reads in one piece of ink.
+MOST_DIGITS = 6
 
 
 # --------------------------------------------------------------------------- segmentation
@@ -176,15 +107,7 @@ class Piece:
 
 def _pieces(labels: np.ndarray, n: int) -> list[Piece]:
     """One :class:`Piece` per component: bounding box (exclusive ends) and pixel count."""
-    rows, cols = np.nonzero(labels)
-    which = labels[rows, cols] - 1
-    area = np.bincount(which, minlength=n)
-    top, left = np.full(n, labels.shape[0]), np.full(n, labels.shape[1])
-    bottom, right = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
-    np.minimum.at(top, which, rows)
-    np.minimum.at(left, which, cols)
-    np.maximum.at(bottom, which, rows + 1)
-    np.maximum.at(right, which, cols + 1)
+    top, bottom, left, right, area = bounding_boxes(labels, n)
     return [
         Piece(
             frozenset({k + 1}),
@@ -287,14 +210,16 @@ def find_pieces(
     threshold: float = COMPONENT_INK,
     min_area: float = 0.08,
     overlap: float = 0.6,
-    max_aspect: float = 1.25,
+    max_aspect: float | None = 1.25,
     digit_aspect: float = 0.8,
     digits: int | None = None,
 ) -> tuple[np.ndarray, list[Piece]]:
     """The digits of a row of ``ink`` ``(h, w)`` as :class:`Piece` objects, left to right.
 
     Returns ``(labels, pieces)`` with the component labels ``(h, w)`` of
-    :func:`connected_components`. See :func:`segment_row` for the parameters.
+    :func:`connected_components`. See :func:`segment_row` for the parameters;
+    ``max_aspect=None`` cuts no piece by its shape (:func:`read_row` lets the network
+    choose the cuts).
     """
     labels, count = connected_components(ink, threshold)
     pieces = _merge_parts(drop_specks(_pieces(labels, count), min_area), overlap)
@@ -303,7 +228,7 @@ def find_pieces(
     height = float(np.median([p.height for p in pieces]))
     found = []
     for piece in pieces:
-        if piece.width > max_aspect * height:
+        if max_aspect is not None and piece.width > max_aspect * height:
             n = max(2, round(piece.width / (digit_aspect * height)))
             found += cut_piece(ink, labels, piece, n)
         else:
@@ -370,27 +295,99 @@ def _columns(
     return [ink_to_digit(crop) for crop in crops if crop is not None]
 
 
+def cut_candidates(ink: np.ndarray, labels: np.ndarray, piece: Piece) -> np.ndarray:
+    """Where ``piece`` may be cut: its ends and its columns of locally least ink.
+
+    Returns columns counted from the piece's left edge, ``(c,)`` increasing: 0, every
+    column whose ink is at most that of both neighbours and less than one of them (a
+    valley, or either end of a flat one), and the width.
+    """
+    column_ink = _piece_ink(ink, labels, piece).sum(axis=0)
+    left, middle, right = column_ink[:-2], column_ink[1:-1], column_ink[2:]
+    low = (middle <= left) & (middle <= right) & ((middle < left) | (middle < right))
+    minima = 1 + np.flatnonzero(low)
+    return np.concatenate([[0], minima, [piece.width]])
+
+
+def best_cuts(scores: np.ndarray, most: int) -> list[tuple[float, list[int]]]:
+    """The best way to cut a piece into j = 1 .. ``most`` digits, for each j.
+
+    ``scores`` ``(c, c)``: scores[a, b] is the log-probability of the network's answer
+    for the digit between candidate cuts a < b (-inf where no digit may lie). With
+    f_j(b) the best total for the columns up to cut b in j digits,
+
+        f_1(b) = scores[0, b],   f_j(b) = max over a < b of f_{j-1}(a) + scores[a, b],
+
+    and the best cut into j digits ends at the last cut, f_j(c - 1). Returns, for
+    j = 1 .. most, ``(f_j(c - 1), cuts)``, the cuts ``[0, ..., c - 1]`` of the best
+    path (``(-inf, [])`` where none exists).
+
+    Implements: eq-best-cuts
+    """
+    c = scores.shape[0]
+    f = np.full((most + 1, c), -np.inf)
+    f[0, 0] = 0.0
+    came_from = np.zeros((most + 1, c), dtype=int)
+    for j in range(1, most + 1):
+        totals = f[j - 1][:, None] + scores  # (a, b): through cut a, then a..b
+        came_from[j] = np.argmax(totals, axis=0)
+        f[j] = totals[came_from[j], np.arange(c)]
+    found = []
+    for j in range(1, most + 1):
+        if not np.isfinite(f[j, -1]):
+            found.append((-np.inf, []))
+            continue
+        cuts, b = [c - 1], c - 1
+        for step in range(j, 0, -1):
+            b = int(came_from[step, b])
+            cuts.append(b)
+        found.append((float(f[j, -1]), cuts[::-1]))
+    return found
+
+
 def read_piece(
     ink: np.ndarray,
     labels: np.ndarray,
     piece: Piece,
     model: MLP,
     threshold: float,
-    try_split: bool,
-) -> list[np.ndarray]:
-    """The columns of one piece: as one digit, or (``try_split``) as two if that reads better.
+    most: int,
+    widest: float,
+) -> list[tuple[float, np.ndarray]]:
+    """Read one piece as 1 .. ``most`` digits: ``(score, probabilities (10, j))`` for each j.
 
-    Two digits win when the geometric mean of their top probabilities beats the top
-    probability of the piece read as one digit.
+    Every stretch between two of its :func:`cut_candidates` no wider than ``widest``
+    pixels (and the whole piece) is prepared as a digit; the network reads them all in
+    one product, and :func:`best_cuts` picks, for each count j, the cuts whose digits'
+    top probabilities have the largest product.
     """
-    whole = _columns(ink, labels, [piece], threshold)
-    if not (try_split and whole):
-        return whole
-    halves = _columns(ink, labels, cut_piece(ink, labels, piece, 2), threshold)
-    if len(halves) != 2:
-        return whole
-    top = model.predict_proba(np.stack(whole + halves, axis=1)).max(axis=0)
-    return halves if np.sqrt(top[1] * top[2]) > top[0] else whole
+    cuts = cut_candidates(ink, labels, piece)
+    c = cuts.size
+    stretches = [
+        (a, b)
+        for a in range(c - 1)
+        for b in range(a + 1, c)
+        if cuts[b] - cuts[a] <= widest or (a, b) == (0, c - 1)
+    ]
+    columns, kept = [], []
+    for a, b in stretches:
+        part = piece.columns(piece.left + int(cuts[a]), piece.left + int(cuts[b]))
+        column = _columns(ink, labels, [part], threshold)
+        if column:
+            columns += column
+            kept.append((a, b))
+    if not kept:
+        return [(-np.inf, np.zeros((10, 0)))] * most
+    P = model.predict_proba(np.stack(columns, axis=1))
+    scores = np.full((c, c), -np.inf)
+    where = tuple(np.array(kept).T)
+    scores[where] = np.log(np.maximum(P.max(axis=0), 1e-300))
+    column_of = {ab: k for k, ab in enumerate(kept)}
+    results = []
+    for total, path in best_cuts(scores, most):
+        chosen = [column_of[ab] for ab in pairwise(path)]
+        results.append((total, P[:, chosen]))
+    return results
 
 
 def read_row(
@@ -398,39 +395,55 @@ def read_row(
     model: MLP,
     *,
     digits: int | None = None,
-    ambiguous: float | None = 1.05,
+    ambiguous: float = 1.05,
+    widest: float = 1.3,
     threshold: float = COMPONENT_INK,
     **options: float,
 ) -> tuple[str, np.ndarray]:
     """Read the digits of a row: ``(string, probabilities)``.
 
     ``image`` is any image of a row of digits (grey/RGB/RGBA, either polarity). Its
-    digits are found as in :func:`segment_row` (``digits``, ``threshold`` and
-    ``options`` are its keyword arguments);
-    a piece wider than ``ambiguous`` times the median piece height (too narrow to be cut
-    by shape alone, but maybe two touching digits) is also read as two halves, and kept
-    as two when the network is surer of them (not with ``digits=``, nor with
-    ``ambiguous=None``). Each digit is prepared as an MNIST column and classified by
-    ``model``. ``probabilities`` is ``(10, k)``, one column per digit read. Raises
-    :class:`ImageError` when no digit is found.
+    pieces are found as in :func:`find_pieces` (``threshold`` and ``options`` are its
+    keyword arguments), but not cut by shape: a piece wider than ``ambiguous`` times
+    the median piece height h may hold several digits, and :func:`read_piece` reads it
+    as 1, 2, ... digits no wider than ``widest`` h each. The row's reading is the one
+    whose digits' top probabilities have the largest product, over all pieces together;
+    with ``digits`` given (5 for a ZIP code), the best reading with exactly that many
+    (when the pieces cannot give that many, they are merged or cut by shape, as in
+    :func:`find_pieces`). ``probabilities`` is ``(10, k)``, one column per digit read.
+    Raises :class:`ImageError` when no digit is found.
     """
     ink = remove_background(to_ink(to_grey(image)))
-    labels, pieces = find_pieces(ink, threshold=threshold, digits=digits, **options)
+    labels, pieces = find_pieces(ink, threshold=threshold, max_aspect=None, **options)
     if not pieces:
         raise ImageError(
             f"image: expected a row of digits, found no ink in a {ink.shape[1]} x "
             f"{ink.shape[0]} image"
         )
     height = float(np.median([p.height for p in pieces]))
-    columns = []
+    readings: dict[int, tuple[float, list[np.ndarray]]] = {0: (0.0, [])}
     for piece in pieces:
-        try_split = (
-            digits is None
-            and ambiguous is not None
-            and piece.width > ambiguous * height
+        most = 1
+        if piece.width > ambiguous * height:
+            most = min(MOST_DIGITS, max(2, int(np.ceil(piece.width / (0.35 * height)))))
+        ways = read_piece(ink, labels, piece, model, threshold, most, widest * height)
+        longer: dict[int, tuple[float, list[np.ndarray]]] = {}
+        for n, (total, parts) in readings.items():
+            for j, (score, P) in enumerate(ways, start=1):
+                if np.isfinite(score) and (
+                    n + j not in longer or total + score > longer[n + j][0]
+                ):
+                    longer[n + j] = (total + score, [*parts, P])
+        readings = longer or readings  # a piece with no digit in it is skipped
+    if digits is None:
+        P = np.concatenate(readings[max(readings, key=lambda n: readings[n][0])][1], 1)
+    elif digits in readings:
+        P = np.concatenate(readings[digits][1], axis=1)
+    else:  # too many pieces (or too few that may be cut): fit the count by shape
+        _, pieces = find_pieces(ink, threshold=threshold, digits=digits, **options)
+        P = model.predict_proba(
+            np.stack(_columns(ink, labels, pieces, threshold), axis=1)
         )
-        columns += read_piece(ink, labels, piece, model, threshold, try_split)
-    P = model.predict_proba(np.stack(columns, axis=1))
     return "".join(str(d) for d in np.argmax(P, axis=0)), P
 
 
