@@ -274,7 +274,44 @@ def _digit(folder: Path) -> Path:
     return _paper_png(folder / "one.png", ink)
 
 
+def _all_ink(folder: Path) -> Path:
+    """A photo of a page of ink: dark almost everywhere, a little noise, no paper."""
+    rng = np.random.default_rng(4)
+    grey = np.clip(0.1 + 0.05 * rng.standard_normal((120, 160)), 0, 1)
+    path = folder / "ink.png"
+    Image.fromarray(np.round(255 * grey).astype(np.uint8)).save(path)
+    return path
+
+
+def _specks(folder: Path) -> Path:
+    """White paper with a few specks of dirt and no digit."""
+    ink = np.zeros((200, 200), np.float32)
+    ink[[20, 90, 150], [30, 170, 60]] = 1
+    ink[100:103, 100:103] = 1
+    return _paper_png(folder / "specks.png", ink)
+
+
+def _huge(folder: Path) -> Path:
+    """A blank 8000 x 7000 PNG (56 megapixels, a small file)."""
+    path = folder / "huge.png"
+    Image.new("L", (8000, 7000), 255).save(path)
+    return path
+
+
+def _truncated(folder: Path) -> Path:
+    """A digit's PNG cut off half-way."""
+    whole = _digit(folder).read_bytes()
+    path = folder / "cut.png"
+    path.write_bytes(whole[: len(whole) // 2])
+    (folder / "one.png").unlink()
+    return path
+
+
 BAD_INPUT = {
+    "all-ink image": (lambda f: ["predict", _all_ink(f)], "found ink over"),
+    "no digit-sized piece": (lambda f: ["predict", _specks(f)], "no digit-sized piece"),
+    "huge image": (lambda f: ["predict", _huge(f)], "at most 50 megapixels"),
+    "truncated image": (lambda f: ["predict", _truncated(f)], "cannot decode"),
     "missing image": (lambda f: ["predict", f / "nothing.png"], "no such file"),
     "not an image": (lambda f: ["predict", _text_file(f)], "cannot decode"),
     "empty image": (lambda f: ["predict", _blank(f)], "all one colour"),

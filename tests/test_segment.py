@@ -60,10 +60,14 @@ def model():
 
 @pytest.fixture(scope="module")
 def clear_digits(mnist, model):
-    """Test images ``(k, 28, 28)`` and labels the default model reads right, alone."""
+    """Test images ``(k, 28, 28)`` and labels the default model reads right, alone, and
+    whose ink above COMPONENT_INK is one piece (a faint, thin digit may break in two)."""
     images, labels = mnist.test_images[:2000], mnist.test_labels[:2000]
     right = model.predict(scale_pixels(to_columns(images))) == labels
-    return images[right], labels[right]
+    whole = np.array(
+        [connected_components(scale_pixels(image))[1] == 1 for image in images]
+    )
+    return images[right & whole], labels[right & whole]
 
 
 # --------------------------------------------------------------------------- components
@@ -183,7 +187,7 @@ def test_touching_digits_are_cut_at_the_thinnest_column() -> None:
 
 def test_three_touching_digits_are_cut_in_three() -> None:
     ink = _row((10, 30, 5, 50))
-    ink[10:30, [19, 35]] = 0.3  # faint joins
+    ink[10:30, [19, 35]] = 0.6  # faint joins, above COMPONENT_INK
     crops = segment_row(ink)
     assert [c.shape[1] for c in crops] == [14, 16, 15]
 
@@ -344,7 +348,7 @@ def test_whole_string_accuracy_on_composed_strips(mnist, model) -> None:
         compose_strip(mnist.test_images, mnist.test_labels, rng) for _ in range(200)
     ]
     right = sum(read_row(strip, model)[0] == text for strip, text in strips)
-    assert right / 200 >= 0.6, f"{right} of 200 strips read right"
+    assert right / 200 >= 0.72, f"{right} of 200 strips read right"  # seen: 154 (77%)
 
 
 def test_read_row_refuses_an_empty_image(model) -> None:

@@ -32,7 +32,7 @@
   var CROP_INK = f32(0.1); // nnmath.preprocess.CROP_INK, compared in float32 as NumPy does
   var LUMA = [f32(0.299), f32(0.587), f32(0.114)]; // nnmath.preprocess.LUMA (float32)
   var WORK_SIDE = 1000; // nnmath.preprocess.WORK_SIDE: shrink leaves smaller images alone
-  var BACKGROUND_WINDOW = 0.5; // nnmath.preprocess.BACKGROUND_WINDOW (of the shorter side)
+  var BACKGROUND_WINDOW = 0.25; // nnmath.preprocess.BACKGROUND_WINDOW (of the shorter side)
   var PIECE_FRACTION = 0.05; // nnmath.preprocess.PIECE_FRACTION
   var DIGIT_FRACTION = 0.1; // nnmath.preprocess.DIGIT_FRACTION
   var MAX_INK = 0.5; // nnmath.preprocess.MAX_INK

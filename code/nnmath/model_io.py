@@ -39,12 +39,14 @@ __all__ = [
     "BROWSER_GLOBAL",
     "FORMAT_VERSION",
     "PREPROCESSING",
+    "SHIPPED",
     "ModelFileError",
     "default_model_path",
     "export_for_browser",
     "load_default_model",
     "load_model",
     "save_model",
+    "shipped_model_path",
 ]
 
 #: The version of the file layout written by :func:`save_model`.
@@ -288,12 +290,24 @@ def _regularised(path: Path, sizes: list[int], dtype: type, found: Any) -> Regul
         ) from err
 
 
-def default_model_path() -> Path:
-    """The path of the model shipped with the package, ``nnmath/models/default.npz``.
+#: The models shipped with the package (``nnmath/models/<name>.npz``; see its README).
+SHIPPED = ("default", "undistorted")
 
-    784-128-64-10, trained by ``nnmath train`` (see ``nnmath/models/README.md``).
+
+def shipped_model_path(name: str = "default") -> Path:
+    """The path of a model shipped with the package, ``nnmath/models/<name>.npz``.
+
+    ``default`` is the one ``nnmath predict`` uses, trained on distorted MNIST digits;
+    ``undistorted`` the earlier default, trained on MNIST as it is, kept to compare.
     """
-    return Path(str(resources.files("nnmath").joinpath("models", "default.npz")))
+    if name not in SHIPPED:
+        raise ValueError(f"name: expected one of {', '.join(SHIPPED)}, got {name!r}")
+    return Path(str(resources.files("nnmath").joinpath("models", f"{name}.npz")))
+
+
+def default_model_path() -> Path:
+    """The path of the model ``nnmath predict`` uses: :func:`shipped_model_path`."""
+    return shipped_model_path("default")
 
 
 def load_default_model() -> tuple[MLP, dict[str, Any]]:

@@ -34,7 +34,9 @@ from nnmath.preprocess import (
     ImageError,
     crop_to_ink,
     ink_to_digit,
+    otsu_threshold,
     remove_background,
+    stretch_ink,
     to_grey,
     to_ink,
 )
@@ -414,6 +416,8 @@ def read_row(
     Raises :class:`ImageError` when no digit is found.
     """
     ink = remove_background(to_ink(to_grey(image)))
+    strong = ink > otsu_threshold(ink)
+    ink = stretch_ink(ink, ~strong, strong)
     labels, pieces = find_pieces(ink, threshold=threshold, max_aspect=None, **options)
     if not pieces:
         raise ImageError(
