@@ -171,7 +171,7 @@ def test_remove_background_estimates_the_paper_by_an_opening() -> None:
 
     rng = np.random.default_rng(0)
     ink = rng.random((40, 30)).astype(np.float32)
-    paper = ndimage.grey_opening(ink, size=(17, 17), mode="nearest")
+    paper = ndimage.grey_opening(ink, size=(9, 9), mode="nearest")  # 0.25 x 30, odd
     expected = (ink - paper) / (1 - paper)
     expected /= expected.max()
     assert np.allclose(remove_background(ink), expected, atol=1e-6)
@@ -246,8 +246,13 @@ def test_a_photo_in_uneven_light_with_noise_and_a_speck_is_the_clean_digit() -> 
     photo = light * (1 - 0.75 * ink) + rng.normal(0, 0.02, ink.shape)
     photo[180:184, 5:9] = 0.1  # a speck of dirt in a corner
     photo = np.clip(photo, 0, 1).astype(np.float32)
-    clean = prepare_digit(_paper(ink))
-    assert np.abs(prepare_digit(photo) - clean).mean() < 0.03
+    clean, found = prepare_steps(_paper(ink)), prepare_steps(photo)
+    # the same box of ink (the speck and the light gone) ...
+    assert found["box"].shape == clean["box"].shape
+    assert np.abs(found["box"] - clean["box"]).mean() < 0.02
+    # ... placed by a centre of mass that may round to the next whole pixel
+    (r0, c0), (r1, c1) = centre_of_mass(clean["frame"]), centre_of_mass(found["frame"])
+    assert abs(r0 - r1) <= 1 and abs(c0 - c1) <= 1
 
 
 # --------------------------------------------------------------------------- geometry
