@@ -222,6 +222,29 @@ def test_predict_row_reads_a_zip_code(tmp_path: Path, clear_digits) -> None:
     assert report[0]["probabilities"] == pytest.approx(P.max(axis=0).tolist())
 
 
+def test_train_evaluate_and_predict_a_cnn(work: Path, mnist, clear_digits) -> None:
+    out = work / "cnn.npz"
+    result = nnmath_cmd(
+        "train", "--network", "cnn", "--channels", "4-8", "--hidden", "16", "--epochs", "1",
+        "--limit", "600", "--dev-size", "100", "--seed", "2", "--out", out, cwd=work,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    model, meta = load_model(out, architecture="cnn")
+    assert (model.channels, model.hidden) == ((4, 8), (16,))
+    assert meta["recipe"]["network"] == "cnn"
+    assert meta["recipe"]["arch"] == "conv 4-8 (5x5), 128-16-10"
+    result = nnmath_cmd("evaluate", "--json", out, cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["accuracy"] == pytest.approx(meta["test_accuracy"])
+    images, _ = clear_digits
+    path = _paper_png(work / "for-cnn.png", images[1] / 255)
+    result = nnmath_cmd("predict", "--model", out, "--json", path, cwd=work)
+    assert result.returncode == 0, result.stderr
+    expected = model.predict(scale_pixels(images[1:2].reshape(1, -1)).T)[0]
+    assert json.loads(result.stdout)[0]["digit"] == expected
+    path.unlink()
+
+
 def test_ctrl_c_while_training_writes_nothing(tmp_path: Path, mnist) -> None:
     out = tmp_path / "model.npz"
     process = subprocess.Popen(
@@ -346,6 +369,22 @@ BAD_INPUT = {
     "arch not ending in 10": (
         lambda f: ["train", "--arch", "784-16-9", "--out", f / "m.npz"],
         "to 10 classes",
+    ),
+    "--arch for a cnn": (
+        lambda f: ["train", "--network", "cnn", "--arch", "784-16-10", "--out", f / "m.npz"],
+        "--arch: only for --network mlp",
+    ),
+    "--channels for an mlp": (
+        lambda f: ["train", "--channels", "8-16", "--out", f / "m.npz"],
+        "--channels: only for --network cnn",
+    ),
+    "a cnn too deep for 28 x 28": (
+        lambda f: ["train", "--network", "cnn", "--channels", "8-8-8", "--out", f / "m.npz"],
+        "does not leave a side divisible by 2",
+    ),
+    "bad channels": (
+        lambda f: ["train", "--network", "cnn", "--channels", "8-x", "--out", f / "m.npz"],
+        "expected positive widths joined by '-'",
     ),
     "bad learning rate": (
         lambda f: ["train", "--lr", "fast", "--out", f / "m.npz"],

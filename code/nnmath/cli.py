@@ -26,9 +26,12 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 import numpy as np
@@ -36,6 +39,7 @@ from tqdm import tqdm
 
 from nnmath import data as mnist_data
 from nnmath.augment import augment_batch
+from nnmath.cnn import CNN
 from nnmath.data import (
     MNIST,
     PIXELS,
@@ -119,6 +123,19 @@ def _arch(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    """``"16-32"`` -> ``(16, 32)``: positive widths joined by '-'."""
+    try:
+        widths = tuple(int(part) for part in text.split("-"))
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected positive widths joined by '-' (e.g. 16-32), got {text!r}"
+        )
+    return widths
+
+
 def _integer(text: str, minimum: int, what: str) -> int:
     """``text`` as a whole number >= ``minimum``; ``what`` describes it in the error."""
     try:
@@ -197,10 +214,18 @@ def _test_set(mnist: MNIST) -> tuple[np.ndarray, np.ndarray]:
     return X, mnist.test_labels.astype(np.intp)
 
 
-def _epoch_line(epochs: int) -> Callable[[MLP, History], None]:
-    """A ``fit`` callback printing one line per epoch: loss, train and dev accuracy."""
+def _epoch_line(
+    epochs: int, interrupted: threading.Event
+) -> Callable[[MLP | CNN, History], None]:
+    """A ``fit`` callback printing one line per epoch: loss, train and dev accuracy.
 
-    def report(model: MLP, history: History) -> None:
+    It raises KeyboardInterrupt once ``interrupted`` is set: a Ctrl-C whose exception was
+    swallowed (Python ignores exceptions raised in a finaliser) still stops training.
+    """
+
+    def report(model: MLP | CNN, history: History) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
         dev = history.dev_accuracy[-1]
         dev_text = "" if math.isnan(dev) else f"  dev acc {dev:.4f}"
         tqdm.write(
@@ -215,6 +240,39 @@ def _epoch_line(epochs: int) -> Callable[[MLP, History], None]:
     return report
 
 
+def _interrupted() -> threading.Event:
+    """An event that Ctrl-C sets from now on, besides raising KeyboardInterrupt."""
+    event = threading.Event()
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        event.set()
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    return event
+
+
+def _network(args: argparse.Namespace) -> MLP | CNN:
+    """The untrained network that ``--network`` and its options describe."""
+    if args.network == "cnn":
+        if args.arch is not None:
+            raise UsageError("--arch: only for --network mlp (a CNN takes --channels, --hidden)")
+        return CNN(args.channels or (16, 32), hidden=args.hidden or (128,), seed=args.seed)
+    for option, value in (("--channels", args.channels), ("--hidden", args.hidden)):
+        if value is not None:
+            raise UsageError(f"{option}: only for --network cnn (an MLP takes --arch)")
+    return MLP(args.arch or (784, 128, 64, 10), seed=args.seed)
+
+
+def _describe(model: MLP | CNN) -> str:
+    """``784-128-64-10`` for an MLP; ``conv 16-32 (5x5), 512-128-10`` for a CNN."""
+    widths = "-".join(map(str, model.sizes if isinstance(model, MLP) else model.sizes[1:]))
+    if isinstance(model, MLP):
+        return widths
+    k = model.kernel
+    return f"conv {'-'.join(map(str, model.channels))} ({k}x{k}), {widths}"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a network on MNIST and save it, with its recipe and test accuracy."""
     out = _writable(args.out, "--out")
@@ -222,9 +280,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--limit {args.limit}: expected at most {60_000 - args.dev_size} training images"
         )
+    model = _network(args)
     mnist = load_mnist()
     X, y, X_dev, y_dev = _training_data(mnist, args.seed, args.dev_size, args.limit)
-    model = MLP(args.arch, seed=args.seed)
     optimizer = OPTIMIZERS[args.optimizer](lr=args.lr)
     schedule = (
         functools.partial(cosine_schedule, lr0=args.lr, total=args.epochs)
@@ -244,19 +302,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         schedule=schedule,
         transform=_augmentation(args.augment),
         progress=sys.stderr.isatty(),
-        callback=_epoch_line(args.epochs),
+        callback=_epoch_line(args.epochs, _interrupted()),
     )
     X_test, y_test = _test_set(mnist)
     test_loss, test_accuracy = evaluate(model, X_test, y_test)
     recipe = {
-        "arch": "-".join(map(str, args.arch)),
+        "network": args.network,
+        "arch": _describe(model),
         "optimizer": args.optimizer,
         "lr": args.lr,
         "batch_size": args.batch_size,
         "epochs": args.epochs,
         "dev_size": args.dev_size,
         "training_images": int(X.shape[1]),
-        "init": model.init,
+        "init": getattr(model, "init", "he"),
         "augment": args.augment,
         "schedule": args.schedule,
     }
@@ -401,7 +460,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_mnist_model(path: Path) -> tuple[MLP, dict[str, Any]]:
+def _load_mnist_model(path: Path) -> tuple[MLP | CNN, dict[str, Any]]:
     """:func:`load_model`, refusing a network that does not map 784 pixels to 10 digits."""
     model, meta = load_model(path)
     if model.sizes[0] != PIXELS or model.sizes[-1] != 10:
@@ -434,7 +493,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         }
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{args.model}: sizes {'-'.join(map(str, model.sizes))}")
+    print(f"{args.model}: {type(model).__name__.lower()} {_describe(model)}")
     print(
         f"test accuracy {acc:.4f} ({acc:.2%}) on {X.shape[1]} images, loss {loss:.4f}"
     )
@@ -461,7 +520,7 @@ def _save_confusion(path: Path, cm: np.ndarray) -> None:
         plt.close(fig)
 
 
-def _predict_one(path: Path, model: MLP) -> dict[str, Any]:
+def _predict_one(path: Path, model: MLP | CNN) -> dict[str, Any]:
     """The digit in the image at ``path`` and the probability of each class."""
     p = model.predict_proba(prepare_digit(read_image(path))[:, None])[:, 0]
     digit = int(np.argmax(p))
@@ -473,7 +532,7 @@ def _predict_one(path: Path, model: MLP) -> dict[str, Any]:
     }
 
 
-def _read_one_row(path: Path, model: MLP, digits: int | None) -> dict[str, Any]:
+def _read_one_row(path: Path, model: MLP | CNN, digits: int | None) -> dict[str, Any]:
     """The string of digits in the image at ``path``, with each digit's probability."""
     text, P = read_row(read_image(path), model, digits=digits)
     return {
@@ -528,11 +587,31 @@ def build_parser() -> Parser:
         "starting weights and the batch order.",
     )
     train.add_argument(
+        "--network",
+        choices=["mlp", "cnn"],
+        default="mlp",
+        help="mlp: fully connected (Part II); cnn: convolutional (Part V). Default mlp",
+    )
+    train.add_argument(
         "--arch",
         type=_arch,
-        default=(784, 128, 64, 10),
+        default=None,
         metavar="SIZES",
-        help="layer widths, e.g. 784-128-64-10 (default)",
+        help="the MLP's layer widths, e.g. 784-128-64-10 (default)",
+    )
+    train.add_argument(
+        "--channels",
+        type=_widths,
+        default=None,
+        metavar="C",
+        help="the CNN's channels per 5x5 convolution block, e.g. 16-32 (default)",
+    )
+    train.add_argument(
+        "--hidden",
+        type=_widths,
+        default=None,
+        metavar="N",
+        help="the CNN's fully connected hidden widths, e.g. 128 (default)",
     )
     train.add_argument(
         "--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="default: adam"

@@ -1,4 +1,5 @@
-"""Save and load a trained :class:`~nnmath.mlp.MLP`: one ``.npz`` file, no pickle.
+"""Save and load a trained network (:class:`~nnmath.mlp.MLP` or :class:`~nnmath.cnn.CNN`):
+one ``.npz`` file, no pickle.
 
 A model file is a NumPy ``.npz`` archive holding the parameters ``W1, b1, ..., WL, bL``
 (the book's shapes: ``W[l]`` ``(n_l, n_(l-1))``, ``b[l]`` ``(n_l, 1)``) and one array
@@ -8,6 +9,9 @@ A model file is a NumPy ``.npz`` archive holding the parameters ``W1, b1, ..., W
 - ``preprocessing`` (what an input column must look like), ``nnmath_version``,
 - for a :class:`~nnmath.regularise.RegularisedMLP`, ``regularisation``: ``{"l2": lambda,
   "dropout": p}`` (a file without it holds a plain :class:`~nnmath.mlp.MLP`),
+- for a :class:`~nnmath.cnn.CNN`, ``architecture`` ``"cnn"`` and ``cnn``: ``{"channels":
+  [...], "kernel": k, "hidden": [...]}``, with its convolutions' W ``(c_out, c_in, k, k)``
+  and b ``(c_out,)`` (a file without ``architecture`` holds an ``"mlp"``),
 
 plus whatever the caller adds (``test_accuracy``, ``seed``, the training recipe, ...).
 Files are written atomically and read with ``allow_pickle=False``; anything unexpected
@@ -31,16 +35,19 @@ from typing import Any
 import numpy as np
 
 import nnmath
+from nnmath.cnn import CNN
 from nnmath.files import json_default, write_atomically
 from nnmath.mlp import MLP
 from nnmath.regularise import RegularisedMLP
 
 __all__ = [
+    "ARCHITECTURES",
     "BROWSER_GLOBAL",
     "FORMAT_VERSION",
     "PREPROCESSING",
     "SHIPPED",
     "ModelFileError",
+    "architecture",
     "default_model_path",
     "export_for_browser",
     "load_default_model",
@@ -57,6 +64,8 @@ PREPROCESSING = "mnist: 28x28, ink white on black, pixels/255, column of 784"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 #: The arrays' dtypes a model file may hold.
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: The kinds of network a model file can hold (its ``architecture``).
+ARCHITECTURES = ("mlp", "cnn")
 #: The global that a file written by :func:`export_for_browser` defines.
 BROWSER_GLOBAL = "NNMATH_MODEL"
 
@@ -87,9 +96,14 @@ def _encode_meta(meta: Mapping[str, Any]) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
+def architecture(model: MLP | CNN) -> str:
+    """``"cnn"`` for a :class:`~nnmath.cnn.CNN`, ``"mlp"`` for an MLP."""
+    return "cnn" if isinstance(model, CNN) else "mlp"
+
+
 def save_model(
     path: str | os.PathLike[str],
-    model: MLP,
+    model: MLP | CNN,
     *,
     metadata: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -110,7 +124,12 @@ def save_model(
         sizes=list(model.sizes),
         nnmath_version=_nnmath_version(),
     )
-    meta.pop("regularisation", None)
+    for key in ("regularisation", "architecture", "cnn"):
+        meta.pop(key, None)
+    meta["architecture"] = architecture(model)
+    if isinstance(model, CNN):
+        meta["cnn"] = {"channels": list(model.channels), "kernel": model.kernel,
+                       "hidden": list(model.hidden)}
     if isinstance(model, RegularisedMLP):
         meta["regularisation"] = {"l2": model.l2, "dropout": model.dropout}
     if not path.parent.is_dir():
@@ -239,6 +258,11 @@ def _check_params(
                     f"{path}: expected {name} of shape {shape} for sizes {sizes}, "
                     f"found {found.shape}"
                 )
+    return _finite_floats(path, names, params)
+
+
+def _finite_floats(path: Path, names: list[str], params: list[np.ndarray]) -> list[np.ndarray]:
+    """``params`` if all are float32 (or all float64) and finite."""
     dtypes = {p.dtype for p in params}
     if len(dtypes) != 1 or dtypes.pop() not in FLOAT_DTYPES:
         raise ModelFileError(
@@ -253,28 +277,88 @@ def _check_params(
     return params
 
 
-def load_model(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, Any]]:
-    """Read a model written by :func:`save_model`: ``(MLP, metadata)``.
+def load_model(
+    path: str | os.PathLike[str], architecture: str | None = None
+) -> tuple[MLP | CNN, dict[str, Any]]:
+    """Read a model written by :func:`save_model`: ``(network, metadata)``.
 
-    The network gets the file's ``sizes``, dtype, regularisation (a
+    The network is the file's ``architecture`` (an :class:`~nnmath.mlp.MLP`, or a
+    :class:`~nnmath.cnn.CNN`), with the file's ``sizes`` or layers, dtype, regularisation (a
     :class:`~nnmath.regularise.RegularisedMLP` when the file records one) and exactly its
-    parameters (a round trip is bitwise equal). Raises :class:`ModelFileError` for a
-    missing, non-npz, truncated or corrupt file, a missing ``meta``, an unknown
-    ``format_version``, missing arrays, wrong shapes, non-float arrays or NaN/infinity.
-    Never unpickles anything.
+    parameters (a round trip is bitwise equal). ``architecture`` (``"mlp"`` or ``"cnn"``),
+    when given, is what the caller expects: a file of the other kind is refused. Raises
+    :class:`ModelFileError` for a missing, non-npz, truncated or corrupt file, a missing
+    ``meta``, an unknown ``format_version`` or architecture, missing arrays, wrong shapes,
+    non-float arrays or NaN/infinity. Never unpickles anything.
     """
+    if architecture is not None and architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"architecture: expected one of {', '.join(ARCHITECTURES)}, got {architecture!r}"
+        )
     path = Path(path)
     arrays = _read_arrays(path)
     meta = _decode_meta(path, arrays.get("meta"))
-    params = _check_params(path, arrays, meta["sizes"])
-    dtype = params[0].dtype.type
-    regularisation = meta.get("regularisation")
-    if regularisation is None:
-        model = MLP(meta["sizes"], dtype=dtype)
+    found = meta.get("architecture", "mlp")
+    if found not in ARCHITECTURES:
+        raise ModelFileError(
+            f"{path}: expected 'architecture' {' or '.join(map(repr, ARCHITECTURES))}, "
+            f"found {found!r}"
+        )
+    if architecture is not None and found != architecture:
+        raise ModelFileError(
+            f"{path}: expected a model file of architecture {architecture!r}, found one of "
+            f"{found!r}"
+        )
+    if found == "cnn":
+        model: MLP | CNN
+        model, params = _cnn(path, meta, arrays)
     else:
-        model = _regularised(path, meta["sizes"], dtype, regularisation)
+        params = _check_params(path, arrays, meta["sizes"])
+        dtype = params[0].dtype.type
+        regularisation = meta.get("regularisation")
+        if regularisation is None:
+            model = MLP(meta["sizes"], dtype=dtype)
+        else:
+            model = _regularised(path, meta["sizes"], dtype, regularisation)
     model.set_params(params)
     return model, meta
+
+
+def _cnn(
+    path: Path, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+) -> tuple[CNN, list[np.ndarray]]:
+    """The :class:`~nnmath.cnn.CNN` that ``meta["cnn"]`` describes and its checked parameters."""
+    found = meta.get("cnn")
+    try:
+        if not isinstance(found, dict) or set(found) != {"channels", "kernel", "hidden"}:
+            raise TypeError(found)
+        model = CNN(found["channels"], found["kernel"], found["hidden"])
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{path}: expected 'cnn' as {{\"channels\": [...], \"kernel\": k, \"hidden\": "
+            f"[...]}}, found {found!r} ({err})"
+        ) from err
+    if list(model.sizes) != meta["sizes"]:
+        raise ModelFileError(
+            f"{path}: expected sizes {list(model.sizes)} for the layers {found}, found "
+            f"{meta['sizes']}"
+        )
+    expected, names = _param_names(model.L), sorted(set(arrays) - {"meta"})
+    if set(names) != set(expected):
+        raise ModelFileError(
+            f"{path}: expected arrays {', '.join(expected)} for {model}, found "
+            f"{', '.join(names) or 'none'}"
+        )
+    for name, mine in zip(expected, model.params, strict=True):
+        if arrays[name].shape != mine.shape:
+            raise ModelFileError(
+                f"{path}: expected {name} of shape {mine.shape} for {model}, found "
+                f"{arrays[name].shape}"
+            )
+    params = _finite_floats(path, expected, [arrays[name] for name in expected])
+    if params[0].dtype != model.dtype:
+        model = CNN(model.channels, model.kernel, model.hidden, dtype=params[0].dtype)
+    return model, params
 
 
 def _regularised(path: Path, sizes: list[int], dtype: type, found: Any) -> RegularisedMLP:
@@ -310,7 +394,7 @@ def default_model_path() -> Path:
     return shipped_model_path("default")
 
 
-def load_default_model() -> tuple[MLP, dict[str, Any]]:
+def load_default_model() -> tuple[MLP | CNN, dict[str, Any]]:
     """:func:`load_model` of :func:`default_model_path`."""
     return load_model(default_model_path())
 
@@ -332,9 +416,14 @@ def export_for_browser(
     ``b``, one base64 string per layer (little-endian, ``W[l]`` row by row as
     ``(n_l, n_(l-1))``, ``b[l]`` as ``n_l`` numbers), and ``meta``, the JSON-serialisable
     ``metadata``. A script, unlike ``fetch``, also loads from ``file://``. The values are the
-    model's exactly (bitwise); the file is written atomically. Returns ``path``.
+    model's exactly (bitwise); the file is written atomically. Returns ``path``. Only
+    an MLP: the page's JavaScript has no convolution.
     """
     path = Path(path)
+    if not isinstance(model, MLP):
+        raise ModelFileError(
+            f"{path}: expected an MLP to export for the browser, got {type(model).__name__}"
+        )
     if not path.parent.is_dir():
         raise ModelFileError(
             f"{path}: cannot write the model, folder {path.parent} does not exist"

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm  # plain bars: no widget warning inside a notebook
 
 from nnmath import checks, seeding
+from nnmath.cnn import CNN
 from nnmath.fast import blas_threads as blas_limit
 from nnmath.fast import mlp as fast_mlp
 from nnmath.losses import cross_entropy
@@ -23,7 +24,10 @@ from nnmath.metrics import accuracy
 from nnmath.mlp import MLP
 from nnmath.optim import Optimizer
 
-__all__ = ["History", "evaluate", "fit", "train_epoch"]
+__all__ = ["History", "Network", "evaluate", "fit", "train_epoch"]
+
+#: The networks that :func:`fit` trains: the same params, forward, backward, predict_proba.
+Network = MLP | CNN
 
 #: ``transform(X, rng) -> X``: a new version of the training images for each epoch.
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -78,7 +82,7 @@ class History:
         return asdict(self)
 
 
-def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def evaluate(model: Network, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """``(mean cross-entropy, accuracy)`` of ``model`` on ``X`` ``(n_0, m)``, ``y`` ``(m,)``.
 
     As at test time: no dropout, no L2 penalty.
@@ -89,7 +93,7 @@ def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def train_epoch(
-    model: MLP,
+    model: Network,
     optimizer: Optimizer,
     X: np.ndarray,
     y: np.ndarray,
@@ -117,7 +121,7 @@ def train_epoch(
 
 
 def _check_fit(
-    model: MLP, X: np.ndarray, y: np.ndarray, X_dev: np.ndarray | None,
+    model: Network, X: np.ndarray, y: np.ndarray, X_dev: np.ndarray | None,
     y_dev: np.ndarray | None, epochs: int, batch_size: int, early_stopping: int | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """:func:`fit`'s checks, once; ``X`` comes back stored example by example (``X.T``
@@ -136,12 +140,12 @@ def _check_fit(
 
 
 def fit(
-    model: MLP, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, *,
+    model: Network, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, *,
     epochs: int, batch_size: int, seed: int,
     X_dev: np.ndarray | None = None, y_dev: np.ndarray | None = None,
     schedule: Callable[[int], float] | None = None, transform: Transform | None = None,
     early_stopping: int | None = None, progress: bool = False,
-    callback: Callable[[MLP, History], bool | None] | None = None,
+    callback: Callable[[Network, History], bool | None] | None = None,
     fast: bool = True, blas_threads: int | None = 1,
 ) -> History:
     """Train ``model`` with ``optimizer`` on mini-batches of (X, y); return the History.
@@ -158,15 +162,15 @@ def fit(
       a new lowest dev loss, and in any case ends with the weights of the best epoch.
     - ``callback(model, history)`` runs after each epoch; returning True stops training.
     - ``progress=True`` shows a tqdm bar over the epochs; ``False`` prints nothing.
-    - ``fast=True`` runs :func:`nnmath.fast.mlp.train_epoch` (the same steps, faster);
-      ``fast=False`` runs :func:`train_epoch` itself.
+    - ``fast=True`` runs :func:`nnmath.fast.mlp.train_epoch` for an MLP (the same steps,
+      faster); ``fast=False``, and any :class:`~nnmath.cnn.CNN`, run :func:`train_epoch`.
     - ``blas_threads`` limits the BLAS threads during training (None: leave as is). One
       is the default, so that parallel searches can run one process per core; the chapter
       on speed measures one thread against two on the machine that builds the book.
     """
     X, y, X_dev, y_dev = _check_fit(model, X, y, X_dev, y_dev, epochs, batch_size,
                                     early_stopping)
-    one_epoch = fast_mlp.train_epoch if fast else train_epoch
+    one_epoch = fast_mlp.train_epoch if fast and isinstance(model, MLP) else train_epoch
     rng = seeding.rng(seed)
     history, best = History(), None
     bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
