@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nnmath import train
 from nnmath.cnn import CNN
 from nnmath.conv import conv2d, max_pool2d
+from nnmath.fast import cnn as fast_cnn
 from nnmath.gradcheck import check_gradient
 from nnmath.mlp import MLP
 from nnmath.model_io import ModelFileError, export_for_browser, load_model, save_model
@@ -90,6 +92,36 @@ def test_fit_trains_it():
     assert len(history) == 8
     loss, accuracy = evaluate(net, X, y)
     assert loss < before / 4 and accuracy == 1.0
+
+
+@pytest.mark.parametrize("image", ["random", "flat"])
+def test_the_fast_pass_computes_the_taught_one(image):
+    # float64, so that only the order of the sums differs; "flat" images make every
+    # pooling window a tie of equal positive values, which both must break alike.
+    net = _small()
+    X, y = _batch(5)
+    if image == "flat":
+        X[:] = 0.5
+        for b in net.b:
+            b[...] = 0.3
+    A = net.forward(X)
+    taught = [g.copy() for g in net.backward(y)]
+    P, cache = fast_cnn.forward(net, np.ascontiguousarray(X.T))
+    np.testing.assert_allclose(P, A.T, rtol=1e-12, atol=1e-15)
+    fast_cnn.backward(net, P, y, cache)
+    for i, (mine, theirs) in enumerate(zip(net.gradients, taught, strict=True)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14,
+                                   err_msg=f"{'Wb'[i % 2]}{i // 2 + 1}")
+
+
+def test_the_fast_epoch_takes_the_taught_steps():
+    X, y = _batch(96, seed=3)
+    plain, fast = _small(seed=4), _small(seed=4)
+    results = [epoch(net, Adam(lr=1e-3), X, y, 32, np.random.default_rng(7))
+               for epoch, net in ((train.train_epoch, plain), (fast_cnn.train_epoch, fast))]
+    assert results[0] == pytest.approx(results[1], rel=1e-12)
+    for p, q in zip(plain.params, fast.params, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
 
 
 def test_the_same_seed_gives_the_same_network():

@@ -18,6 +18,7 @@ from tqdm import tqdm  # plain bars: no widget warning inside a notebook
 from nnmath import checks, seeding
 from nnmath.cnn import CNN
 from nnmath.fast import blas_threads as blas_limit
+from nnmath.fast import cnn as fast_cnn
 from nnmath.fast import mlp as fast_mlp
 from nnmath.losses import cross_entropy
 from nnmath.metrics import accuracy
@@ -162,15 +163,18 @@ def fit(
       a new lowest dev loss, and in any case ends with the weights of the best epoch.
     - ``callback(model, history)`` runs after each epoch; returning True stops training.
     - ``progress=True`` shows a tqdm bar over the epochs; ``False`` prints nothing.
-    - ``fast=True`` runs :func:`nnmath.fast.mlp.train_epoch` for an MLP (the same steps,
-      faster); ``fast=False``, and any :class:`~nnmath.cnn.CNN`, run :func:`train_epoch`.
+    - ``fast=True`` runs :func:`nnmath.fast.mlp.train_epoch` for an MLP and
+      :func:`nnmath.fast.cnn.train_epoch` for a :class:`~nnmath.cnn.CNN` (the same steps,
+      faster); ``fast=False`` runs :func:`train_epoch` itself.
     - ``blas_threads`` limits the BLAS threads during training (None: leave as is). One
       is the default, so that parallel searches can run one process per core; the chapter
       on speed measures one thread against two on the machine that builds the book.
     """
     X, y, X_dev, y_dev = _check_fit(model, X, y, X_dev, y_dev, epochs, batch_size,
                                     early_stopping)
-    one_epoch = fast_mlp.train_epoch if fast and isinstance(model, MLP) else train_epoch
+    one_epoch = train_epoch
+    if fast:
+        one_epoch = fast_cnn.train_epoch if isinstance(model, CNN) else fast_mlp.train_epoch
     rng = seeding.rng(seed)
     history, best = History(), None
     bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)

@@ -1,7 +1,8 @@
 """The fast paths: the same mathematics as the taught modules, arranged for speed.
 
-:mod:`nnmath.twolayer`, :mod:`nnmath.mlp` and :mod:`nnmath.train` hold the equations and
-the plain loops that the book teaches. The modules here compute the same results faster
+:mod:`nnmath.twolayer`, :mod:`nnmath.mlp`, :mod:`nnmath.cnn` and :mod:`nnmath.train` hold
+the equations and the plain loops that the book teaches. The modules here compute the same
+results faster
 (blocks of examples that stay in the processor's cache, threads, a flat parameter vector,
 reused buffers, BLAS thread settings), with the equation each fast line computes written
 above it, and a test for each that the fast path equals the plain one:
@@ -9,7 +10,9 @@ above it, and a test for each that the fast path equals the plain one:
 - :mod:`nnmath.fast.twolayer`: Part I's full-batch gradient in blocks and threads, and
   ``gradient_descent`` built on it;
 - :mod:`nnmath.fast.mlp`: one epoch of mini-batch training with a flat parameter vector
-  and a reused batch buffer, what :func:`nnmath.train.fit` runs by default.
+  and a reused batch buffer, what :func:`nnmath.train.fit` runs by default;
+- :mod:`nnmath.fast.cnn`: one epoch of the convolutional network with its maps stored
+  channels last, what ``fit`` runs for a :class:`~nnmath.cnn.CNN`.
 """
 
 from __future__ import annotations
