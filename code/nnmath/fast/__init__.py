@@ -2,10 +2,10 @@
 
 :mod:`nnmath.twolayer`, :mod:`nnmath.mlp`, :mod:`nnmath.cnn` and :mod:`nnmath.train` hold
 the equations and the plain loops that the book teaches. The modules here compute the same
-results faster
-(blocks of examples that stay in the processor's cache, threads, a flat parameter vector,
-reused buffers, BLAS thread settings), with the equation each fast line computes written
-above it, and a test for each that the fast path equals the plain one:
+results faster (blocks of examples that stay in the processor's cache, threads, a flat
+parameter vector, reused buffers, BLAS thread settings, another memory layout), with the
+equation each fast line computes written above it, and a test for each that the fast path
+equals the plain one:
 
 - :mod:`nnmath.fast.twolayer`: Part I's full-batch gradient in blocks and threads, and
   ``gradient_descent`` built on it;
