@@ -226,12 +226,14 @@ def test_train_evaluate_and_predict_a_cnn(work: Path, mnist, clear_digits) -> No
     out = work / "cnn.npz"
     result = nnmath_cmd(
         "train", "--network", "cnn", "--channels", "4-8", "--hidden", "16", "--epochs", "1",
-        "--limit", "600", "--dev-size", "100", "--seed", "2", "--out", out, cwd=work,
+        "--augment", "distort-gentle", "--limit", "600", "--dev-size", "100", "--seed", "2",
+        "--out", out, cwd=work,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     model, meta = load_model(out, architecture="cnn")
     assert (model.channels, model.hidden) == ((4, 8), (16,))
     assert meta["recipe"]["network"] == "cnn"
+    assert meta["recipe"]["augment"] == "distort-gentle"
     assert meta["recipe"]["arch"] == "conv 4-8 (5x5), 128-16-10"
     result = nnmath_cmd("evaluate", "--json", out, cwd=work)
     assert result.returncode == 0, result.stderr

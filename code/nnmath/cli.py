@@ -94,14 +94,16 @@ class Parser(argparse.ArgumentParser):
 
 
 #: ``nnmath train --augment``: the names of the training transforms.
-AUGMENTATIONS = ("distort", "none", "shift-rotate")
+AUGMENTATIONS = ("distort", "distort-gentle", "none", "shift-rotate")
 
 
 def _augmentation(name: str) -> Callable[..., np.ndarray] | None:
     """The training transform called ``name`` (one of :data:`AUGMENTATIONS`)."""
-    if name == "distort":  # imported here: SciPy is needed to train, not to predict
-        from nnmath.distort import distort_batch
+    if name.startswith("distort"):  # imported here: SciPy is needed to train, not to predict
+        from nnmath.distort import GENTLE, distort_batch
 
+        if name == "distort-gentle":
+            return functools.partial(distort_batch, **GENTLE)
         return distort_batch
     return augment_batch if name == "shift-rotate" else None
 
@@ -303,6 +305,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         transform=_augmentation(args.augment),
         progress=sys.stderr.isatty(),
         callback=_epoch_line(args.epochs, _interrupted()),
+        blas_threads=None if isinstance(model, CNN) else 1,  # a CNN's products: every core
     )
     X_test, y_test = _test_set(mnist)
     test_loss, test_accuracy = evaluate(model, X_test, y_test)
@@ -648,7 +651,8 @@ def build_parser() -> Parser:
         choices=AUGMENTATIONS,
         default="none",
         help="a new random version of every image each epoch: shift-rotate "
-        "(chapter 12) or distort (chapter 14: affine, elastic, pen); default none",
+        "(chapter 12), distort (chapter 14: affine, elastic, pen) or distort-gentle "
+        "(smaller distortions, Part V's recipe); default none",
     )
     train.add_argument(
         "--schedule",

@@ -26,7 +26,14 @@ from scipy import ndimage
 from nnmath.augment import CENTRE, CHUNK, PAD, _as_images, _restore, bilinear, shift
 from nnmath.data import SIDE
 
-__all__ = ["affine_matrices", "distort_batch", "elastic_field", "pen", "warp"]
+__all__ = ["GENTLE", "affine_matrices", "distort_batch", "elastic_field", "pen", "warp"]
+
+#: Smaller distortions than :func:`distort_batch`'s defaults, which Part V's convolutional
+#: network trains with (chosen on the dev set): ``distort_batch(X, rng, **GENTLE)``.
+GENTLE = {
+    "max_angle": 10.0, "max_slant": 0.2, "scale": (0.9, 1.1), "aspect": (0.85, 1.15),
+    "alpha": 4.0, "sigma": 3.0, "pens": (0.15, 0.7, 0.15), "max_shift": 2,
+}
 
 
 def affine_matrices(
