@@ -123,7 +123,7 @@ def _shoot(page: object, name: str) -> Path:
 
 @pytest.fixture(scope="module")
 def model() -> MLP:
-    return model_io.load_default_model()[0]
+    return model_io.load_model(model_io.shipped_model_path("mlp"))[0]
 
 
 @pytest.fixture(params=PAGES, ids=["chapter14", "intro"])

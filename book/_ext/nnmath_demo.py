@@ -1,8 +1,8 @@
 """The digit demo's model, exported into the site at build time.
 
 ``book/_static/digit-demo.js`` draws, prepares and reads a digit in the page (chapter 14 and
-the landing page). It needs the default model's weights, which are not a static file of the
-book but the package's ``nnmath/models/default.npz``: after an HTML build this extension
+the landing page). It needs the shipped perceptron's weights, which are not a static file of
+the book but the package's ``nnmath/models/mlp.npz``: after an HTML build this extension
 writes them, with :func:`nnmath.model_io.export_for_browser`, to
 ``_static/digit-demo-model.js``, a script the demo loads with a ``<script>`` tag (so the site
 works offline, from any static file server and from ``file://``). Other builders (the PDF)
@@ -23,12 +23,16 @@ MODEL_FILE = "digit-demo-model.js"
 
 
 def export_model(app: Sphinx, exception: Exception | None) -> None:
-    """Write the default model to ``_static/digit-demo-model.js`` of an HTML build."""
+    """Write the shipped perceptron to ``_static/digit-demo-model.js`` of an HTML build.
+
+    The page's JavaScript has no convolution, so it runs ``mlp.npz``, not the CNN that
+    ``nnmath predict`` uses.
+    """
     if exception is not None or app.builder.format != "html":
         return
     from nnmath import model_io
 
-    model, meta = model_io.load_default_model()
+    model, meta = model_io.load_model(model_io.shipped_model_path("mlp"), architecture="mlp")
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
     keep = ("sizes", "seed", "recipe", "test_accuracy", "test_images", "nnmath_version")

@@ -375,14 +375,16 @@ def _regularised(path: Path, sizes: list[int], dtype: type, found: Any) -> Regul
 
 
 #: The models shipped with the package (``nnmath/models/<name>.npz``; see its README).
-SHIPPED = ("default", "undistorted")
+SHIPPED = ("default", "mlp", "undistorted")
 
 
 def shipped_model_path(name: str = "default") -> Path:
     """The path of a model shipped with the package, ``nnmath/models/<name>.npz``.
 
-    ``default`` is the one ``nnmath predict`` uses, trained on distorted MNIST digits;
-    ``undistorted`` the earlier default, trained on MNIST as it is, kept to compare.
+    ``default`` is the one ``nnmath predict`` uses, Part V's convolutional network, which
+    reads other writers best; ``mlp`` the perceptron trained on the same kind of distorted
+    digits, which the book's web page runs; ``undistorted`` a perceptron trained on MNIST
+    as it is, kept to compare.
     """
     if name not in SHIPPED:
         raise ValueError(f"name: expected one of {', '.join(SHIPPED)}, got {name!r}")
