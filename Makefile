@@ -69,10 +69,14 @@ serve:
 
 # Speed, side by side with PyTorch's CPU build (an optional dependency, installed here),
 # into code/nnmath/speed.json (shipped with the package), which chapter 16 reads. About 10 minutes.
+# Then Part V's convolutional network: its epoch against PyTorch's, its memory and the test
+# accuracy of three seeds of its recipe, two at a time, into code/nnmath/cnn_speed.json (one
+# entry per machine). About 30 minutes more on two cores.
 bench: data
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python benchmarks/bench_twolayer.py --reference
 	$(BIN)/python benchmarks/bench_speed.py --out code/nnmath/speed.json
+	$(BIN)/python benchmarks/bench_cnn.py --seeds 0 1 2 --jobs 2 --out code/nnmath/cnn_speed.json
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

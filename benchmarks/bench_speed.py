@@ -15,7 +15,8 @@ PyTorch; Part I's ``gradient_descent`` uses that many worker threads of one BLAS
 PyTorch is optional (``pip install torch==2.13.0``: the CPU build); without it, its
 columns are null. Chapter 16 reads the file this writes.
 
-The times hold for one machine only, so the file's ``machine`` record names it: the CPU
+The times hold for one machine only, so the file's ``machine`` record names it
+(:func:`nnmath.speed_record.machine`, shared with ``bench_cnn.py``): the CPU
 model (``/proc/cpuinfo``'s 'model name', else ``platform``) and its vector instruction
 sets, the core count, NumPy's BLAS as threadpoolctl reports it (library, version, the
 kernel OpenBLAS chose for this CPU, threads), PyTorch's BLAS from its build configuration
@@ -27,24 +28,21 @@ kernel OpenBLAS chose for this CPU, threads), PyTorch's BLAS from its build conf
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import nnmath
 import numpy as np
 from bench_mlp import SIZES, load_split, nnmath_epoch_times, torch_available, torch_run
 from nnmath import flops, twolayer
 from nnmath.fast import twolayer as fast_twolayer
 from nnmath.mlp import MLP
-from threadpoolctl import threadpool_info, threadpool_limits
+from nnmath.speed_record import describe, machine
+from threadpoolctl import threadpool_limits
 
 Timer = Callable[[], object]
 
@@ -58,112 +56,6 @@ def median_seconds(run: Timer, repeats: int) -> float:
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def cpu_model() -> str:
-    """The processor's model name: /proc/cpuinfo's 'model name' when there is one."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def cpu_features() -> list[str]:
-    """The vector instruction sets that decide BLAS kernels, from /proc/cpuinfo's flags."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return []
-    for line in cpuinfo.read_text().splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            return [f for f in ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
-                    if f in flags]
-    return []
-
-
-def numpy_blas() -> list[dict[str, object]]:
-    """NumPy's BLAS as threadpoolctl reports it: library, version, kernel, threads.
-
-    ``architecture`` is the kernel OpenBLAS chose for this CPU at load time (for example
-    'Haswell', 'Zen' or 'SkylakeX'); the same NumPy wheel runs different kernels on
-    different processors.
-    """
-    keys = ("internal_api", "version", "architecture", "threading_layer", "num_threads")
-    libraries = [info for info in threadpool_info() if info["user_api"] == "blas"
-                 and "torch" not in Path(info.get("filepath") or "").parts]
-    ours = [info for info in libraries  # a wheel's numpy.libs/, or numpy/ itself
-            if any(part.startswith("numpy") for part in Path(info["filepath"]).parts)]
-    return [{key: info.get(key) for key in keys} for info in ours or libraries]
-
-
-def torch_blas() -> dict[str, object] | None:
-    """PyTorch's BLAS (MKL or OpenBLAS, from its build configuration), CPU kernel, threads.
-
-    None when PyTorch is not installed.
-    """
-    if not torch_available():
-        return None
-    import torch
-
-    config = torch.__config__.show()
-    blas_info = re.search(r"BLAS_INFO=(\w+)", config)
-    mkl_version = re.search(r"Math Kernel Library Version ([\d.]+)", config)
-    name = blas_info.group(1) if blas_info else None
-    try:
-        capability = torch.backends.cpu.get_cpu_capability()
-    except AttributeError:  # older PyTorch
-        capability = None
-    return {
-        "blas": {"mkl": "MKL", "open": "OpenBLAS", "openblas": "OpenBLAS"}.get(name, name),
-        "blas_info": name,
-        "mkl_available": bool(torch.backends.mkl.is_available()),
-        "mkl_version": mkl_version.group(1) if mkl_version else None,
-        "mkldnn_available": bool(torch.backends.mkldnn.is_available()),
-        "cpu_capability": capability,
-        "num_threads": torch.get_num_threads(),
-    }
-
-
-def machine() -> dict[str, object]:
-    """What the numbers were measured on: CPU, cores, each library's BLAS, versions, date.
-
-    Call it before any thread limit is set, so that the thread counts are the defaults.
-    """
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "nnmath": nnmath.__version__}
-    numpy_libraries = numpy_blas()  # not the libraries PyTorch loads with itself
-    torch_info = torch_blas()
-    if torch_info is not None:
-        import torch
-
-        versions["torch"] = torch.__version__
-    return {
-        "cpu": cpu_model(),
-        "cpu_features": cpu_features(),
-        "cores": os.cpu_count(),
-        "system": f"{platform.system()} {platform.release()}",
-        "blas": [f"{i['internal_api']} {i['version']}" for i in numpy_libraries],
-        "numpy_blas": numpy_libraries,
-        "torch_blas": torch_info,
-        "versions": versions,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
-
-
-def describe(stamp: dict[str, object]) -> str:
-    """One line naming the machine of :func:`machine`, printed above every result."""
-    numpy_part = "; ".join(
-        f"{i['internal_api']} {i['version']}, kernel {i.get('architecture') or '?'}, "
-        f"{i['num_threads']} threads" for i in stamp["numpy_blas"]) or "BLAS not found"
-    torch_info = stamp["torch_blas"]
-    torch_part = "PyTorch not installed" if torch_info is None else (
-        f"PyTorch {stamp['versions']['torch']} ({torch_info['blas']}, "
-        f"{torch_info['cpu_capability']}, {torch_info['num_threads']} threads)")
-    return (f"{stamp['date']}  {stamp['cpu']} ({stamp['cores']} cores; "
-            f"{', '.join(stamp['cpu_features']) or 'flags unknown'}); NumPy "
-            f"{stamp['versions']['numpy']} ({numpy_part}); {torch_part}")
 
 
 # --------------------------------------------------------------------------- the machine
