@@ -7,7 +7,8 @@ chapter 1, :mod:`~nnmath.plots.forward` 2, :mod:`~nnmath.plots.activations` 3,
 :mod:`~nnmath.plots.gradient_descent` 6, :mod:`~nnmath.plots.deep` 7,
 :mod:`~nnmath.plots.minibatch` 8, :mod:`~nnmath.plots.optimisers` 9,
 :mod:`~nnmath.plots.evaluation` 10, :mod:`~nnmath.plots.regularisation` 11,
-:mod:`~nnmath.plots.augmentation` 12, :mod:`~nnmath.plots.search` 13), and
+:mod:`~nnmath.plots.augmentation` 12, :mod:`~nnmath.plots.search` 13,
+:mod:`~nnmath.plots.cnn` 17), and
 :mod:`~nnmath.plots.common` for what they share. Everything is re-exported here, so
 chapters write ``plots.digit_grid(...)``. Figures have an opaque white background so they
 stay readable in the site's dark mode. No training code imports this package, so a figure
@@ -20,6 +21,7 @@ from nnmath.plots import (
     activations,
     augmentation,
     backprop,
+    cnn,
     deep,
     digits,
     evaluation,
@@ -34,6 +36,7 @@ from nnmath.plots import (
 from nnmath.plots.activations import *  # noqa: F403
 from nnmath.plots.augmentation import *  # noqa: F403
 from nnmath.plots.backprop import *  # noqa: F403
+from nnmath.plots.cnn import *  # noqa: F403
 from nnmath.plots.common import BOOK_STYLE, use_book_style
 from nnmath.plots.deep import *  # noqa: F403
 from nnmath.plots.digits import *  # noqa: F403
@@ -61,6 +64,7 @@ _CHAPTERS = (
     regularisation,
     augmentation,
     search,
+    cnn,
 )
 
 __all__ = ["BOOK_STYLE", "use_book_style"] + [
