@@ -39,7 +39,7 @@ from nnmath.conv import (
 from nnmath.data import PIXELS, SIDE
 from nnmath.init import he_init
 from nnmath.losses import cross_entropy, softmax_cross_entropy_grad
-from nnmath.mlp import layer_db, layer_dw, layer_dz, layer_forward
+from nnmath.mlp import MLP, layer_db, layer_dw, layer_dz, layer_forward
 
 __all__ = ["CNN"]
 
@@ -117,34 +117,11 @@ class CNN:
         """The number of layers with parameters (convolutions and fully connected)."""
         return len(self.W)
 
-    @property
-    def params(self) -> list[np.ndarray]:
-        """``[W1, b1, ..., WL, bL]``: the network's own arrays (update them in place)."""
-        return [p for pair in zip(self.W, self.b, strict=True) for p in pair]
-
-    @property
-    def gradients(self) -> list[np.ndarray]:
-        """The last :meth:`backward`'s gradients, parallel to :attr:`params`."""
-        return [g for pair in zip(self.dW, self.db, strict=True) for g in pair]
-
-    @property
-    def n_params(self) -> int:
-        """The number of weights and biases."""
-        return sum(p.size for p in self.params)
-
-    def set_params(self, params: Sequence[np.ndarray]) -> None:
-        """Copy ``[W1, b1, ..., WL, bL]`` into the network (converted to its dtype)."""
-        if len(params) != 2 * self.L:
-            raise ValueError(
-                f"params: expected {2 * self.L} arrays [W1, b1, ..., W{self.L}, b{self.L}], "
-                f"got {len(params)}"
-            )
-        for i, (mine, new) in enumerate(zip(self.params, params, strict=True)):
-            new = np.asarray(new)
-            if new.shape != mine.shape:
-                raise ValueError(f"{'Wb'[i % 2]}{i // 2 + 1}: expected {mine.shape}, "
-                                 f"got {new.shape}")
-            mine[...] = new
+    # The parameter lists, exactly as the MLP keeps them (W, b, dW, db and L are the same).
+    params = MLP.params
+    gradients = MLP.gradients
+    n_params = MLP.n_params
+    set_params = MLP.set_params
 
     def __repr__(self) -> str:
         return (f"CNN(channels={self.channels}, kernel={self.kernel}, hidden={self.hidden}, "
