@@ -12,12 +12,12 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from nnmath.data import SIDE
 from nnmath.plots.common import RUNS, WRONG, as_images, panel_grid
+from nnmath.plots.evaluation import draw_confusion, largest_mistake
 
 __all__ = [
     "cnn_curves",
@@ -197,45 +197,10 @@ def confusion_pair(matrices: Mapping[str, np.ndarray]) -> Figure:
     titled with its name and its number of mistakes.
     """
     cms = {name: np.asarray(cm) for name, cm in matrices.items()}
-    offs = {}
-    for name, cm in cms.items():
-        off = cm.astype(np.float64)
-        np.fill_diagonal(off, np.nan)
-        offs[name] = off
-    largest = max(max(float(np.nanmax(off)) for off in offs.values()), 1.0)
-    reds = LinearSegmentedColormap.from_list("mistakes", ["#ffffff", WRONG])
-    blue = ListedColormap(["#3a78b5"])
+    largest = max(largest_mistake(cm) for cm in cms.values())
     fig, axes = plt.subplots(1, len(cms), figsize=(5.2 * len(cms), 5.0), squeeze=False)
     for ax, (name, cm) in zip(axes[0], cms.items(), strict=True):
-        n = cm.shape[0]
-        off = offs[name]
-        diag = np.full(cm.shape, np.nan)
-        np.fill_diagonal(diag, 1.0)
-        ax.imshow(np.where(off > 0, off, np.nan), cmap=reds, vmin=0, vmax=largest)
-        ax.imshow(diag, cmap=blue, vmin=0, vmax=1)
-        for j in range(n):
-            for k in range(n):
-                count = int(cm[j, k])
-                if count == 0:
-                    continue
-                if j == k:
-                    colour, weight = "white", "bold"
-                else:
-                    colour, weight = ("white" if count > 0.6 * largest else "black"), "normal"
-                ax.text(k, j, str(count), ha="center", va="center", fontsize=8,
-                        color=colour, fontweight=weight)
-        ax.set_xticks(range(n))
-        ax.set_yticks(range(n))
-        ax.set_xlabel("predicted digit $k'$")
-        ax.set_ylabel("true digit $k$")
-        ax.xaxis.set_label_position("top")
-        ax.xaxis.tick_top()
-        ax.set_xticks(np.arange(-0.5, n), minor=True)
-        ax.set_yticks(np.arange(-0.5, n), minor=True)
-        ax.grid(which="minor", color="#e5e5e5", lw=0.6)
-        ax.tick_params(which="minor", length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
+        draw_confusion(ax, cm, largest, fontsize=8)
         mistakes = int(cm.sum() - np.trace(cm))
         ax.set_title(f"{name}: {mistakes} mistakes", fontsize=11, pad=28)
     fig.tight_layout()

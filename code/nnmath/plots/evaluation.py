@@ -8,6 +8,7 @@ Every function returns its ``Figure``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,6 +21,8 @@ __all__ = [
     "confidence_by_outcome",
     "confused_pair_examples",
     "confusion_heatmap",
+    "draw_confusion",
+    "largest_mistake",
     "per_class_bars",
     "prediction_grid",
     "reliability_diagram",
@@ -78,16 +81,29 @@ def confusion_heatmap(cm: np.ndarray) -> Figure:
     visible beside diagonals a hundred times larger. Zeros are left blank.
     """
     cm = np.asarray(cm)
-    n = cm.shape[0]
-    off = cm.astype(np.float64).copy()
+    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    draw_confusion(ax, cm, largest_mistake(cm))
+    fig.tight_layout()
+    return fig
+
+
+def largest_mistake(cm: np.ndarray) -> float:
+    """The largest off-diagonal count of ``cm`` (at least 1): the top of the red scale."""
+    off = np.asarray(cm).astype(np.float64)
     np.fill_diagonal(off, np.nan)
-    largest_off = max(float(np.nanmax(off)), 1.0)
-    reds = LinearSegmentedColormap.from_list("mistakes", ["#ffffff", "#d62728"])
+    return max(float(np.nanmax(off)), 1.0)
+
+
+def draw_confusion(ax: Any, cm: np.ndarray, largest_off: float, fontsize: float = 8.5) -> None:
+    """Draw ``cm`` on ``ax`` as :func:`confusion_heatmap` does, mistakes red up to
+    ``largest_off`` (give several panels one scale by passing the same number)."""
+    n = cm.shape[0]
+    off = cm.astype(np.float64)
+    np.fill_diagonal(off, np.nan)
+    reds = LinearSegmentedColormap.from_list("mistakes", ["#ffffff", WRONG])
     blue = ListedColormap(["#3a78b5"])
     diag = np.full(cm.shape, np.nan)
     np.fill_diagonal(diag, 1.0)
-
-    fig, ax = plt.subplots(figsize=(6.2, 5.4))
     ax.imshow(np.where(off > 0, off, np.nan), cmap=reds, vmin=0, vmax=largest_off)
     ax.imshow(diag, cmap=blue, vmin=0, vmax=1)
     for j in range(n):
@@ -100,16 +116,8 @@ def confusion_heatmap(cm: np.ndarray) -> Figure:
             else:
                 colour = "white" if count > 0.6 * largest_off else "black"
                 weight = "normal"
-            ax.text(
-                k,
-                j,
-                str(count),
-                ha="center",
-                va="center",
-                fontsize=8.5,
-                color=colour,
-                fontweight=weight,
-            )
+            ax.text(k, j, str(count), ha="center", va="center", fontsize=fontsize,
+                    color=colour, fontweight=weight)
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel("predicted digit $k'$")
@@ -122,8 +130,6 @@ def confusion_heatmap(cm: np.ndarray) -> Figure:
     ax.tick_params(which="minor", length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    fig.tight_layout()
-    return fig
 
 
 def per_class_bars(accuracy: np.ndarray, overall: float) -> Figure:
