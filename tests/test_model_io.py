@@ -371,7 +371,7 @@ def test_the_undistorted_model_ships_to_compare() -> None:
     model, meta = load_model(shipped_model_path("undistorted"))
     assert model.sizes == (784, 128, 64, 10)
     assert "augment" not in meta["recipe"]  # trained before --augment existed: none
-    with pytest.raises(ValueError, match="expected one of default, mlp, undistorted"):
+    with pytest.raises(ValueError, match="expected one of default, mlp, undistorted, judge"):
         shipped_model_path("best")
 
 

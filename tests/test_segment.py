@@ -348,7 +348,9 @@ def test_whole_string_accuracy_on_composed_strips(mnist, model) -> None:
         compose_strip(mnist.test_images, mnist.test_labels, rng) for _ in range(200)
     ]
     right = sum(read_row(strip, model)[0] == text for strip, text in strips)
-    assert right / 200 >= 0.72, f"{right} of 200 strips read right"  # seen: 154 (77%)
+    # seen (AMD EPYC, OpenBLAS): 170 (85%), and 162 without the judge; seeds 2025 and
+    # 2026 gave 181 and 174. The bar is two standard errors (2.5 points) below 85%.
+    assert right / 200 >= 0.80, f"{right} of 200 strips read right"
 
 
 def test_read_row_refuses_an_empty_image(model) -> None:

@@ -375,7 +375,7 @@ def _regularised(path: Path, sizes: list[int], dtype: type, found: Any) -> Regul
 
 
 #: The models shipped with the package (``nnmath/models/<name>.npz``; see its README).
-SHIPPED = ("default", "mlp", "undistorted")
+SHIPPED = ("default", "mlp", "undistorted", "judge")
 
 
 def shipped_model_path(name: str = "default") -> Path:
@@ -384,7 +384,8 @@ def shipped_model_path(name: str = "default") -> Path:
     ``default`` is the one ``nnmath predict`` uses, Part V's convolutional network, which
     reads other writers best; ``mlp`` the perceptron trained on the same kind of distorted
     digits, which the book's web page runs; ``undistorted`` a perceptron trained on MNIST
-    as it is, kept to compare.
+    as it is, kept to compare; ``judge`` the network that tells a row reader whether a
+    stretch of ink holds one digit (:func:`nnmath.segment.load_judge`).
     """
     if name not in SHIPPED:
         raise ValueError(f"name: expected one of {', '.join(SHIPPED)}, got {name!r}")

@@ -15,7 +15,9 @@ can be measured.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -46,6 +48,7 @@ __all__ = [
     "MOST_DIGITS",
     "Piece",
     "best_cuts",
+    "compose_row",
     "compose_strip",
     "connected_components",
     "cut_candidates",
@@ -53,11 +56,16 @@ __all__ = [
     "drop_specks",
     "find_pieces",
     "ink_runs",
+    "judge_columns",
+    "load_judge",
     "merge_labels",
     "one_digit",
     "read_piece",
     "read_row",
+    "row_ink",
     "segment_row",
+    "stretch_scores",
+    "stretches",
     "touching_runs",
 ]
 
@@ -347,43 +355,57 @@ def best_cuts(scores: np.ndarray, most: int) -> list[tuple[float, list[int]]]:
     return found
 
 
+def stretches(
+    ink: np.ndarray, labels: np.ndarray, piece: Piece, threshold: float, widest: float
+) -> tuple[np.ndarray, list[tuple[int, int]], list[np.ndarray]]:
+    """The stretches of ``piece`` that may hold one digit: ``(cuts, pairs, crops)``.
+
+    ``cuts`` ``(c,)`` are its :func:`cut_candidates`; a stretch runs from cut a to cut b,
+    a < b, no wider than ``widest`` pixels (or is the whole piece) and holds ink; ``pairs``
+    lists each stretch's (a, b) and ``crops`` its own ink, trimmed to its rows.
+    """
+    cuts = cut_candidates(ink, labels, piece)
+    c = cuts.size
+    pairs, crops = [], []
+    for a in range(c - 1):
+        for b in range(a + 1, c):
+            if cuts[b] - cuts[a] > widest and (a, b) != (0, c - 1):
+                continue
+            part = piece.columns(piece.left + int(cuts[a]), piece.left + int(cuts[b]))
+            crop = _crop(ink, labels, part, threshold)
+            if crop is not None:
+                pairs.append((a, b))
+                crops.append(crop)
+    return cuts, pairs, crops
+
+
 def read_piece(
     ink: np.ndarray,
     labels: np.ndarray,
     piece: Piece,
     model: MLP,
+    judge: MLP | None,
     threshold: float,
     most: int,
     widest: float,
+    height: float,
 ) -> list[tuple[float, np.ndarray]]:
     """Read one piece as 1 .. ``most`` digits: ``(score, probabilities (10, j))`` for each j.
 
-    Every stretch between two of its :func:`cut_candidates` no wider than ``widest``
-    pixels (and the whole piece) is prepared as a digit; the network reads them all in
-    one product, and :func:`best_cuts` picks, for each count j, the cuts whose digits'
-    top probabilities have the largest product.
+    Every stretch of :func:`stretches` no wider than ``widest`` times the row's
+    ``height`` is prepared as a digit; ``model`` (and ``judge``, on :func:`judge_columns`)
+    read them all in one product each, :func:`stretch_scores` scores them, and
+    :func:`best_cuts` picks, for each count j, the cuts with the best total score.
     """
-    cuts = cut_candidates(ink, labels, piece)
+    cuts, kept, crops = stretches(ink, labels, piece, threshold, widest * height)
     c = cuts.size
-    stretches = [
-        (a, b)
-        for a in range(c - 1)
-        for b in range(a + 1, c)
-        if cuts[b] - cuts[a] <= widest or (a, b) == (0, c - 1)
-    ]
-    columns, kept = [], []
-    for a, b in stretches:
-        part = piece.columns(piece.left + int(cuts[a]), piece.left + int(cuts[b]))
-        column = _columns(ink, labels, [part], threshold)
-        if column:
-            columns += column
-            kept.append((a, b))
     if not kept:
         return [(-np.inf, np.zeros((10, 0)))] * most
-    P = model.predict_proba(np.stack(columns, axis=1))
+    X = np.stack([ink_to_digit(crop) for crop in crops], axis=1)
+    P = model.predict_proba(X)
+    one = None if judge is None else judge.predict_proba(judge_columns(X, crops, height))[1]
     scores = np.full((c, c), -np.inf)
-    where = tuple(np.array(kept).T)
-    scores[where] = np.log(np.maximum(P.max(axis=0), 1e-300))
+    scores[tuple(np.array(kept).T)] = stretch_scores(P, one)
     column_of = {ab: k for k, ab in enumerate(kept)}
     results = []
     for total, path in best_cuts(scores, most):
@@ -392,12 +414,87 @@ def read_piece(
     return results
 
 
+#: The judge's inputs: the prepared digit (784 values), then the stretch's ink width and
+#: height as fractions of the row's median piece height.
+JUDGE_INPUTS = 786
+
+
+def judge_columns(X: np.ndarray, crops: list[np.ndarray], height: float) -> np.ndarray:
+    """The judge's input for each stretch, ``(786, s)``: ``X`` ``(784, s)`` and its size.
+
+    ``X`` is the stretches prepared as digits, ``crops`` their ink (``(h_i, w_i)`` each),
+    ``height`` the row's median piece height. The size is what preparing a digit throws
+    away (every crop is scaled into the same box), and what tells a narrow digit from a
+    sliver of a wide one.
+    """
+    size = np.array([[crop.shape[1], crop.shape[0]] for crop in crops], np.float32).T
+    return np.concatenate([X, size / np.float32(height)]).astype(np.float32)
+
+
+@cache
+def load_judge() -> MLP:
+    """The shipped judge, ``nnmath/models/judge.npz`` (trained by :mod:`nnmath.judge`)."""
+    from nnmath import model_io  # model_io -> cnn -> ... never imports segment
+
+    model, _ = model_io.load_model(model_io.shipped_model_path("judge"), "mlp")
+    if model.sizes[0] != JUDGE_INPUTS or model.sizes[-1] != 2:
+        raise ValueError(
+            f"judge: expected {JUDGE_INPUTS} inputs and 2 classes, found sizes {model.sizes}"
+        )
+    return model
+
+
+def stretch_scores(P: np.ndarray, one: np.ndarray | None) -> np.ndarray:
+    """The score of each stretch read as one digit: ``(s,)`` from ``P`` ``(10, s)``.
+
+    s = log P(one digit) + log max_k P(k | one digit): the log-probability that the
+    stretch holds exactly one digit and that it is the digit read. ``one`` ``(s,)`` is
+    the judge's P(one digit); None leaves the network's term alone.
+
+    Implements: eq-stretch-score
+    """
+    score = np.log(np.maximum(P.max(axis=0), 1e-300))
+    if one is not None:
+        score += np.log(np.maximum(one, 1e-300))
+    return score
+
+
+def row_ink(image: np.ndarray) -> np.ndarray:
+    """The ink of an image of a row ``(h, w)`` float32: light removed, strokes evened.
+
+    :func:`~nnmath.preprocess.remove_background`, then the paper's median made 0 and the
+    strokes' 90th percentile 1 (:func:`~nnmath.preprocess.stretch_ink`, the strokes found
+    by Otsu's threshold), so that a photographed row and a scanned one give the same ink.
+    """
+    ink = remove_background(to_ink(to_grey(image)))
+    strong = ink > otsu_threshold(ink)
+    return stretch_ink(ink, ~strong, strong)
+
+
+#: Readings of part of a row: for each number of digits j, the best total score and the
+#: probabilities ``(10, j_i)`` of its pieces.
+Readings = dict[int, tuple[float, list[np.ndarray]]]
+
+
+def _extend(readings: Readings, ways: Readings) -> Readings:
+    """The readings of the row so far followed by one more piece read in one of its ways.
+
+    A piece with no way to read it (no ink) leaves the readings as they were.
+    """
+    longer: Readings = {}
+    for n, (total, parts) in readings.items():
+        for j, (score, P) in ways.items():
+            if n + j not in longer or total + score > longer[n + j][0]:
+                longer[n + j] = (total + score, parts + P)
+    return longer or readings
+
+
 def read_row(
     image: np.ndarray,
     model: MLP,
     *,
     digits: int | None = None,
-    ambiguous: float = 1.05,
+    judge: MLP | str | None = "shipped",
     widest: float = 1.3,
     threshold: float = COMPONENT_INK,
     **options: float,
@@ -406,18 +503,21 @@ def read_row(
 
     ``image`` is any image of a row of digits (grey/RGB/RGBA, either polarity). Its
     pieces are found as in :func:`find_pieces` (``threshold`` and ``options`` are its
-    keyword arguments), but not cut by shape: a piece wider than ``ambiguous`` times
-    the median piece height h may hold several digits, and :func:`read_piece` reads it
-    as 1, 2, ... digits no wider than ``widest`` h each. The row's reading is the one
-    whose digits' top probabilities have the largest product, over all pieces together;
-    with ``digits`` given (5 for a ZIP code), the best reading with exactly that many
-    (when the pieces cannot give that many, they are merged or cut by shape, as in
-    :func:`find_pieces`). ``probabilities`` is ``(10, k)``, one column per digit read.
-    Raises :class:`ImageError` when no digit is found.
+    keyword arguments), but not cut by shape: :func:`read_piece` reads each piece as
+    1, 2, ... digits no wider than ``widest`` times the median piece height each, scored
+    by ``model`` and by ``judge``, the network of :func:`judge_columns` that tells one
+    digit from anything else (``"shipped"``: the package's, :func:`load_judge`; None:
+    the score is ``model``'s alone). The row's reading is the one with the largest
+    total score over all pieces together; with ``digits`` given (5 for a ZIP code), the
+    best reading with exactly that many (when the pieces cannot give that many, they are
+    merged or cut by shape, as in :func:`find_pieces`). ``probabilities`` is ``(10, k)``,
+    one column per digit read. Raises :class:`ImageError` when no digit is found.
     """
-    ink = remove_background(to_ink(to_grey(image)))
-    strong = ink > otsu_threshold(ink)
-    ink = stretch_ink(ink, ~strong, strong)
+    if isinstance(judge, str):
+        if judge != "shipped":
+            raise ValueError(f"judge: expected a network, None or 'shipped', got {judge!r}")
+        judge = load_judge()
+    ink = row_ink(image)
     labels, pieces = find_pieces(ink, threshold=threshold, max_aspect=None, **options)
     if not pieces:
         raise ImageError(
@@ -425,20 +525,13 @@ def read_row(
             f"{ink.shape[0]} image"
         )
     height = float(np.median([p.height for p in pieces]))
-    readings: dict[int, tuple[float, list[np.ndarray]]] = {0: (0.0, [])}
+    readings: Readings = {0: (0.0, [])}
     for piece in pieces:
-        most = 1
-        if piece.width > ambiguous * height:
-            most = min(MOST_DIGITS, max(2, int(np.ceil(piece.width / (0.35 * height)))))
-        ways = read_piece(ink, labels, piece, model, threshold, most, widest * height)
-        longer: dict[int, tuple[float, list[np.ndarray]]] = {}
-        for n, (total, parts) in readings.items():
-            for j, (score, P) in enumerate(ways, start=1):
-                if np.isfinite(score) and (
-                    n + j not in longer or total + score > longer[n + j][0]
-                ):
-                    longer[n + j] = (total + score, [*parts, P])
-        readings = longer or readings  # a piece with no digit in it is skipped
+        most = min(MOST_DIGITS, max(2, int(np.ceil(piece.width / (0.35 * height)))))
+        ways = read_piece(ink, labels, piece, model, judge, threshold, most, widest, height)
+        readings = _extend(readings, {
+            j: (score, [P]) for j, (score, P) in enumerate(ways, 1) if np.isfinite(score)
+        })
     if digits is None:
         P = np.concatenate(readings[max(readings, key=lambda n: readings[n][0])][1], 1)
     elif digits in readings:
@@ -467,13 +560,24 @@ def compose_strip(
     images: np.ndarray,
     labels: np.ndarray,
     rng: np.random.Generator,
+    **options: Any,
+) -> tuple[np.ndarray, str]:
+    """A row of random MNIST digits and its label string: :func:`compose_row` less the spans."""
+    strip, label, _ = compose_row(images, labels, rng, **options)
+    return strip, label
+
+
+def compose_row(
+    images: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
     *,
     n: int = 5,
     height: int = 36,
     gap: tuple[int, int] = (-2, 8),
     scale: tuple[float, float] = (0.85, 1.15),
     jitter: int = 3,
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, str, np.ndarray]:
     """A row of ``n`` random MNIST digits and its label string, e.g. ``(strip, "90210")``.
 
     ``images`` ``(m, 28, 28)`` uint8 and ``labels`` ``(m,)`` are MNIST's (use the test
@@ -481,7 +585,9 @@ def compose_strip(
     shifted up or down by up to ``jitter`` pixels, and placed after the previous one with
     a gap drawn from ``gap`` (integers, end excluded; negative: the boxes overlap and the
     digits may touch; overlapping ink adds up to at most 1). Returns the strip
-    ``(height, W)`` float32, ink bright on black like MNIST, with a margin of 4 pixels.
+    ``(height, W)`` float32, ink bright on black like MNIST, with a margin of 4 pixels,
+    the label string, and which digit each pixel's ink comes from, ``(height, W)`` int:
+    i for digit i (the one with the most ink there), -1 where there is none.
     """
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or len(images) != len(labels) or len(images) == 0:
@@ -506,13 +612,18 @@ def compose_strip(
         + margin
     )
     strip = np.zeros((height, width), dtype=np.float32)
-    for left, digit in zip(lefts, digits, strict=True):
+    owner = np.full((height, width), -1)
+    strongest = np.zeros((height, width), dtype=np.float32)
+    for i, (left, digit) in enumerate(zip(lefts, digits, strict=True)):
         h, w = digit.shape
         top = int(
             np.clip(
                 (height - h) // 2 + rng.integers(-jitter, jitter + 1), 0, height - h
             )
         )
-        region = strip[top : top + h, left : left + w]
-        np.minimum(region + digit, 1, out=region)
-    return strip, "".join(str(int(labels[i])) for i in picks)
+        where = np.s_[top : top + h, left : left + w]
+        np.minimum(strip[where] + digit, 1, out=strip[where])
+        mine = digit > strongest[where]
+        owner[where][mine] = i
+        np.maximum(strongest[where], digit, out=strongest[where])
+    return strip, "".join(str(int(labels[i])) for i in picks), owner
