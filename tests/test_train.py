@@ -167,21 +167,48 @@ def test_fit_is_the_plain_loop(dropout):
 
 
 @pytest.mark.parametrize("model", ["plain", "regularised"])
-def test_fast_epoch_equals_the_plain_epoch(subset, model):
+@pytest.mark.parametrize("make_optimizer", [lambda: Momentum(0.05), lambda: Adam(1e-3)])
+def test_fast_epoch_equals_the_plain_epoch(subset, model, make_optimizer):
     # The contract of nnmath.fast.mlp: the same steps as train.train_epoch, on MNIST, in
-    # the training dtype.
+    # the training dtype (a plain MLP takes the workspace and, with Adam, adam_step).
     X, y, _, _ = subset
     X, y = X[:, :3000], y[:3000]
     make = (lambda: MLP(seed=3)) if model == "plain" else (
         lambda: RegularisedMLP(seed=3, dropout=0.2, l2=1e-3))
     results = {}
     for name, epoch in (("fast", fast_mlp.train_epoch), ("plain", train_epoch)):
-        network, optimizer, rng = make(), Momentum(0.05), seeded(8)
+        network, optimizer, rng = make(), make_optimizer(), seeded(8)
         with blas_threads(1):  # as fit trains
             stats = [epoch(network, optimizer, X, y, 100, rng) for _ in range(2)]
         results[name] = network.flat_params(), stats
     np.testing.assert_allclose(results["fast"][0], results["plain"][0], rtol=0, atol=1e-6)
     np.testing.assert_allclose(results["fast"][1], results["plain"][1], rtol=1e-5)
+
+
+def test_adam_step_is_adams_update():
+    # the fused update of the fast path: Adam's arithmetic, in its order, so equal bits
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(1000).astype(np.float32)
+    mine, theirs = params.copy(), params.copy()
+    fused, taught = Adam(3e-3), Adam(3e-3)
+    scratch = np.empty((2, 1000), np.float32)
+    for _ in range(5):
+        grads = rng.standard_normal(1000).astype(np.float32)
+        fast_mlp.adam_step(fused, mine, grads, scratch)
+        taught.step([theirs], [grads])
+    assert fused.t == taught.t == 5
+    assert np.array_equal(mine, theirs)
+    assert np.array_equal(fused.state[0]["v"], taught.state[0]["v"])
+
+
+def test_the_last_short_batch_gets_its_own_workspace(subset):
+    X, y, _, _ = subset
+    network = MLP(seed=0)
+    loss, accuracy = fast_mlp.train_epoch(network, SGD(0.0), X[:, :250], y[:250], 100,
+                                          seeded(0))  # batches of 100, 100 and 50
+    assert loss == pytest.approx(cross_entropy(network.predict_proba(X[:, :250]), y[:250]),
+                                 rel=1e-5)
+    assert accuracy == pytest.approx(np.mean(network.predict(X[:, :250]) == y[:250]))
 
 
 def test_train_epoch_returns_the_running_loss_and_accuracy():
