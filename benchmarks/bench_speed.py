@@ -21,6 +21,8 @@ model (``/proc/cpuinfo``'s 'model name', else ``platform``) and its vector instr
 sets, the core count, NumPy's BLAS as threadpoolctl reports it (library, version, the
 kernel OpenBLAS chose for this CPU, threads), PyTorch's BLAS from its build configuration
 (MKL or OpenBLAS), its CPU capability and threads, the versions and the date (UTC).
+The file keeps one entry per machine, keyed by :func:`nnmath.speed_record.machine_key`: a
+run adds this machine's entry, or replaces it, and leaves the others' as they were.
 
     NNMATH_DATA=/path/to/mnist python benchmarks/bench_speed.py --out code/nnmath/speed.json
 """
@@ -41,7 +43,7 @@ from bench_mlp import SIZES, load_split, nnmath_epoch_times, torch_available, to
 from nnmath import flops, twolayer
 from nnmath.fast import twolayer as fast_twolayer
 from nnmath.mlp import MLP
-from nnmath.speed_record import describe, machine
+from nnmath.speed_record import describe, load_all, machine, machine_key
 from threadpoolctl import threadpool_limits
 
 Timer = Callable[[], object]
@@ -207,11 +209,14 @@ def main() -> None:
         print(f"{threads} thread(s): float32 matmul {rate:.0f} GFLOP/s", flush=True)
         rows = measure(threads, args.repeats, args.batch_sizes, use_torch, data)
         result["threads"][str(threads)] = {"matmul_GFLOPps": rate, "workloads": rows}
+    key = machine_key(result["machine"])
+    record = load_all(args.out) if args.out.is_file() else {"format": 1, "machines": {}}
+    record["machines"][key] = {"key": key, **result}  # this machine's entry, replaced
     args.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.out.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, indent=2) + "\n")
+    temporary.write_text(json.dumps(record, indent=2) + "\n")
     os.replace(temporary, args.out)
-    print(f"written to {args.out}")
+    print(f"written to {args.out}, entry {key!r} ({len(record['machines'])} machines)")
 
 
 if __name__ == "__main__":

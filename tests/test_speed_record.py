@@ -14,12 +14,30 @@ from nnmath import speed_record
 
 def test_the_shipped_record_names_its_machine_and_settings() -> None:
     record = speed_record.load()
-    assert {"machine", "settings"} <= record.keys()
+    assert {"machine", "settings", "threads"} <= record.keys()
+    for key, one in speed_record.load_all()["machines"].items():
+        assert key == one["key"] == speed_record.machine_key(one["machine"])
 
 
 def test_a_missing_record_says_how_to_make_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="make bench"):
         speed_record.load(tmp_path / "speed.json")
+    (tmp_path / "flat.json").write_text(json.dumps({"machine": {}, "settings": {}}))
+    with pytest.raises(ValueError, match="'machines' table"):
+        speed_record.load(tmp_path / "flat.json")
+
+
+def test_load_prefers_this_machine_then_the_latest(tmp_path: Path) -> None:
+    old = entry(stamp("Old CPU", "Haswell", "2026-01-01"), "2026-01-01", settings={})
+    new = entry(stamp("New CPU", "SkylakeX", "2026-03-01"), "2026-03-01", settings={})
+    path = write(tmp_path / "speed.json", old, new)
+    assert speed_record.load(path)["key"] == new["key"]
+    assert speed_record.load(path, key=old["key"])["key"] == old["key"]
+    here = dict(old, key=speed_record.this_machine_key())
+    path = write(tmp_path / "speed.json", old, new, here)
+    assert speed_record.load(path)["key"] == here["key"]
+    with pytest.raises(KeyError, match="no such machine"):
+        speed_record.load(path, key="a machine never measured")
 
 
 # --------------------------------------------------------------------------- the CNN's

@@ -1,8 +1,11 @@
 """The speed benchmarks' records, shipped inside the package so that chapters read them anywhere.
 
 ``benchmarks/bench_speed.py`` (``make bench``) measures nnmath against PyTorch and writes
-``speed.json`` beside this module; the chapter on speed reads it with :func:`load`, in the
-book's build as in a notebook opened alone in Colab, where no benchmark folder exists.
+its result into ``speed.json`` beside this module, one entry per machine (keyed by
+:func:`machine_key`, as below: a run on another machine adds its entry, a run on the same
+machine replaces its own). The chapter on speed reads one entry with :func:`load`, and every
+machine's with :func:`load_all`, in the book's build as in a notebook opened alone in Colab,
+where no benchmark folder exists.
 
 ``benchmarks/bench_cnn.py`` (also ``make bench``) measures the convolutional network of
 Part V and writes ``cnn_speed.json``, read with :func:`load_cnn`. Its times and even its
@@ -44,6 +47,7 @@ __all__ = [
     "cpu_model",
     "describe",
     "load",
+    "load_all",
     "load_cnn",
     "machine",
     "machine_key",
@@ -59,14 +63,53 @@ PATH = Path(__file__).with_name("speed.json")
 CNN_PATH = Path(__file__).with_name("cnn_speed.json")
 
 
-def load(path: str | Path = PATH) -> dict[str, Any]:
-    """The record at ``path``: a dict with ``"machine"``, ``"settings"`` and the timings."""
+def load_all(path: str | Path = PATH) -> dict[str, Any]:
+    """The speed record at ``path``: ``{"format": 1, "machines": {key: entry}}``.
+
+    Each entry holds ``"machine"``, ``"settings"`` and the timings of one machine. Raises
+    FileNotFoundError, saying how to make the file, when it is missing.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: expected the speed benchmark's record; run `make bench` to make it"
         )
-    return json.loads(path.read_text())
+    record = json.loads(path.read_text())
+    if not isinstance(record.get("machines"), dict):
+        raise ValueError(f"{path}: expected a 'machines' table, found keys {sorted(record)}")
+    return record
+
+
+def load(path: str | Path = PATH, *, key: str | None = None) -> dict[str, Any]:
+    """One machine's entry of :func:`load_all`: ``key``'s, else this machine's, else the latest.
+
+    The entry has ``"machine"``, ``"settings"`` and the timings.
+    """
+    return _entry(load_all(path)["machines"], (), key, "benchmarks/bench_speed.py")
+
+
+def _entry(
+    machines: Mapping[str, dict[str, Any]], needs: Iterable[str], key: str | None,
+    bench: str,
+) -> dict[str, Any]:
+    """The entry of ``key``; else, among those holding ``needs``, this machine's or the latest."""
+    if key is not None:
+        if key not in machines:
+            raise KeyError(f"{key!r}: no such machine in the record; it has {sorted(machines)}")
+        return machines[key]
+    needs = tuple(needs)
+    usable = {k: entry for k, entry in machines.items()
+              if all(entry.get(name) is not None for name in needs)}
+    if not usable:
+        raise LookupError(
+            f"no machine in the record has {', '.join(needs) or 'an entry'}; run {bench} "
+            "without skipping that part"
+        )
+    here = this_machine_key()
+    if here in usable:
+        return usable[here]
+    return max(usable.values(),
+               key=lambda entry: entry.get("date") or entry["machine"].get("date") or "")
 
 
 # --------------------------------------------------------------------------- the machine
@@ -187,7 +230,7 @@ def describe(stamp: Mapping[str, Any]) -> str:
 
 
 def machine_key(stamp: Mapping[str, Any]) -> str:
-    """The key of a machine in ``cnn_speed.json``: CPU model, vector sets, BLAS kernel.
+    """The key of a machine in the records: CPU model, vector sets, BLAS kernel.
 
     For example ``'AMD EPYC | avx avx2 fma | openblas Zen'``: two machines with the same
     key run the same kernels, whatever their core count or software versions.
@@ -239,20 +282,4 @@ def cnn_entry(
     Raises LookupError when no entry holds ``needs``.
     """
     record = load_cnn() if record is None else record
-    machines = record["machines"]
-    if key is not None:
-        if key not in machines:
-            raise KeyError(f"{key!r}: no such machine in the record; it has {sorted(machines)}")
-        return machines[key]
-    needs = tuple(needs)
-    usable = {k: entry for k, entry in machines.items()
-              if all(entry.get(name) is not None for name in needs)}
-    if not usable:
-        raise LookupError(
-            f"no machine in the record has {', '.join(needs) or 'an entry'}; run "
-            "benchmarks/bench_cnn.py without skipping that part"
-        )
-    here = this_machine_key()
-    if here in usable:
-        return usable[here]
-    return max(usable.values(), key=lambda entry: entry.get("date") or "")
+    return _entry(record["machines"], needs, key, "benchmarks/bench_cnn.py")
