@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def jupyter_book_build(
-    *options: str, env: dict[str, str] | None = None, timeout: float = 1800
+    *options: str, env: dict[str, str] | None = None, timeout: float = 3600
 ) -> subprocess.CompletedProcess[str]:
     """``jupyter-book build . -W -n --keep-going [options]`` in the repository, as make does."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
